@@ -11,6 +11,7 @@ __getattr__, __dir__, __all__ = attach(
         "moving_average": "smoothing",
         "DifferentialEntropy": "transformer",
         "make_windows": "windows",
+        "Windows": "windows",
         "BandScaler": "normalize",
         "EyeRescaler": "normalize",
     },

@@ -1,0 +1,109 @@
+"""Tests of BandScaler and EyeRescaler: statistics come from training data only."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from mne_mmvsstma.features import BandScaler, EyeRescaler
+
+
+def test_band_scaler_uses_training_statistics(rng):
+    train = rng.normal(loc=[10, 20, 30, 40, 50], scale=[1, 2, 3, 4, 5], size=(40, 6, 5))
+    test = rng.normal(loc=100.0, size=(7, 6, 5))
+    scaler = BandScaler().fit(train)
+    mean = np.array([train[..., b].mean() for b in range(5)])
+    std = np.array([train[..., b].std() for b in range(5)])
+    np.testing.assert_allclose(scaler.mean_, mean)
+    np.testing.assert_allclose(scaler.scale_, std)
+    np.testing.assert_allclose(scaler.transform(test), (test - mean) / std)
+    out = scaler.fit_transform(train)
+    np.testing.assert_allclose(out.mean(axis=(0, 1)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.std(axis=(0, 1)), 1)
+    # test statistics never enter: a refit on train + transform is unchanged by the test set
+    np.testing.assert_array_equal(
+        clone(scaler).fit(train).transform(test[:3]), scaler.transform(test)[:3]
+    )
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(test)), test)
+
+
+def test_band_scaler_windows_and_per_channel(rng):
+    x = rng.normal(size=(30, 4, 5)) * np.arange(1, 5)[None, :, None] + np.arange(5)
+    windows = np.stack([x, x[::-1]], axis=2)  # (N, C, T=2, F)
+    a = BandScaler().fit(x)
+    b = BandScaler().fit(windows)
+    np.testing.assert_allclose(a.mean_, b.mean_)
+    np.testing.assert_allclose(a.scale_, b.scale_)
+    np.testing.assert_allclose(a.transform(windows)[:, :, 0], a.transform(x))
+    pc = BandScaler(per_channel=True).fit(x)
+    assert pc.mean_.shape == (4, 5)
+    np.testing.assert_allclose(pc.scale_, x.std(axis=0))
+    out = pc.transform(windows)
+    np.testing.assert_allclose(out.mean(axis=(0, 2)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.std(axis=(0, 2)), 1)
+    x32 = x.astype(np.float32)
+    assert BandScaler().fit(x32).transform(x32).dtype == np.float32
+    const = np.ones((5, 2, 3))
+    np.testing.assert_array_equal(BandScaler().fit_transform(const), 0.0)
+
+
+def test_band_scaler_errors(rng):
+    x = rng.normal(size=(10, 3, 5))
+    with pytest.raises(NotFittedError):
+        BandScaler().transform(x)
+    bad = x.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains 1 NaN"):
+        BandScaler().fit(bad)
+    scaler = BandScaler().fit(x)
+    with pytest.raises(ValueError, match="X contains 1 NaN"):
+        scaler.transform(bad)
+    with pytest.raises(ValueError, match="4 bands .* fitted on 5"):
+        scaler.transform(x[..., :4])
+    with pytest.raises(ValueError, match="3 or 4 dimensions"):
+        scaler.fit(x[0])
+    with pytest.raises(ValueError, match="2 channels .* fitted on 3"):
+        BandScaler(per_channel=True).fit(x).transform(x[:, :2])
+
+
+def test_eye_rescaler(rng):
+    train = rng.normal(size=(50, 4)) * [1, 10, 100, 0.1] + [0, 5, -3, 2]
+    train[:, 3] = 2.0  # constant feature
+    scaler = EyeRescaler().fit(train)
+    out = scaler.transform(train)
+    np.testing.assert_allclose(out[:, :3].min(axis=0), 10.0)
+    np.testing.assert_allclose(out[:, :3].max(axis=0), 100.0)
+    np.testing.assert_allclose(out[:, 3], 55.0)  # constant -> middle of the range
+    lo, hi = train.min(axis=0), train.max(axis=0)
+    test = rng.normal(size=(6, 4)) * 300
+    expected = 10 + (test[:, :3] - lo[:3]) / (hi[:3] - lo[:3]) * 90
+    np.testing.assert_allclose(scaler.transform(test)[:, :3], expected)
+    np.testing.assert_allclose(scaler.transform(test)[:, 3], 55 + test[:, 3] - 2.0)
+    assert scaler.transform(test).max() > 100  # outside the training range, no clipping
+    clipped = EyeRescaler(clip=True).fit(train).transform(test)
+    assert clipped.min() >= 10 and clipped.max() <= 100
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(test)), test)
+    # windows (N, n_eye, T, 1) use the same per-feature statistics
+    windows = np.stack([train, train[::-1]], axis=2)[..., None]
+    w_out = EyeRescaler(low=0.0, high=1.0).fit(windows).transform(windows)
+    assert w_out.shape == windows.shape
+    np.testing.assert_allclose(w_out[:, :3].min(axis=(0, 2, 3)), 0.0)
+    np.testing.assert_allclose(w_out[:, :3].max(axis=(0, 2, 3)), 1.0)
+
+
+def test_eye_rescaler_errors(rng):
+    x = rng.normal(size=(10, 31))
+    with pytest.raises(NotFittedError):
+        EyeRescaler().transform(x)
+    bad = x.copy()
+    bad[2, 5] = np.nan
+    with pytest.raises(ValueError, match="X .*contains 1 NaN.*fill_eye_nan"):
+        EyeRescaler().fit(bad)
+    with pytest.raises(ValueError, match="contains 1 NaN"):
+        EyeRescaler().fit(x).transform(bad)
+    with pytest.raises(ValueError, match="30 eye features .* fitted on 31"):
+        EyeRescaler().fit(x).transform(x[:, :30])
+    with pytest.raises(ValueError, match="low < high"):
+        EyeRescaler(low=100.0, high=10.0).fit(x)
+    with pytest.raises(ValueError, match="2 or 4 dimensions"):
+        EyeRescaler().fit(x[..., None])
