@@ -28,6 +28,8 @@ __getattr__, __dir__, __all__ = attach(
         "SEED_V_LABELS": "seed_v",
         "SEED_V_EVENT_ID": "seed_v",
         "SEED_V_TRIAL_TIMES": "seed_v",
+        "SEED_V_EYE_FEATURE_NAMES": "seed_v",
+        "seed_v_trial_times": "seed_v",
         "read_raw_seed_v": "seed_v",
         "read_epochs_seed_v": "seed_v",
         "read_seed_v_features": "seed_v",
@@ -35,11 +37,13 @@ __getattr__, __dir__, __all__ = attach(
         # SEED
         "SEED_LABELS": "seed",
         "SEED_EVENT_ID": "seed",
+        "SEED_N_WINDOWS": "seed",
         "read_raw_seed": "seed",
         "read_epochs_seed": "seed",
         "read_seed_features": "seed",
         "simulate_seed": "seed",
         # any dataset
         "read_features": "_read",
+        "detect_dataset": "_read",
     },
 )
