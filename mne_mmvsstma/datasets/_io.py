@@ -1,0 +1,469 @@
+"""File helpers shared by the SEED-family readers.
+
+* :func:`load_mat` / :func:`list_mat_variables`: read MATLAB files with
+  :func:`scipy.io.loadmat` and turn every low-level failure (truncated,
+  corrupt, HDF5/v7.3) into an error that names the file and the problem.
+* :func:`find_session_folders` / :func:`find_subject_files`: discover
+  recordings by parsing folder and file names (never by listing order), with
+  natural sort (``'10_x'`` after ``'9_x'``).
+* :func:`parse_trial_keys`: map trial numbers to MATLAB variable names with a
+  regular expression (never by key position) and check that the trials are
+  numbered ``1..n`` without gaps or duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+from scipy.io.matlab import MatReadError
+
+from ..utils import logger
+from ._base import natural_key
+
+#: ``<subject>_<yyyymmdd>.mat`` (SEED-IV raw and feature files, SEED files).
+SUBJECT_DATE_RE = re.compile(r"^(?P<subject>\d+)_(?P<date>\d{8})\.mat$")
+
+_READ_ERRORS = (
+    ValueError,
+    OSError,
+    EOFError,
+    TypeError,
+    IndexError,
+    KeyError,
+    NotImplementedError,
+    UnicodeDecodeError,
+    AttributeError,
+    zlib.error,
+    struct.error,
+    MatReadError,
+)
+
+
+def _mat_error(fname: Path, err: Exception) -> ValueError:
+    msg = str(err)
+    if isinstance(err, NotImplementedError) or "HDF" in msg or "7.3" in msg:
+        return ValueError(
+            f"Could not read {fname}: MATLAB v7.3 (HDF5) files are not supported; "
+            f"re-save it with MATLAB's save(..., '-v7') ({type(err).__name__}: {msg})"
+        )
+    return ValueError(
+        f"Could not read {fname}: the file is truncated or corrupt ({type(err).__name__}: {msg})"
+    )
+
+
+def _check_file(fname, what: str) -> Path:
+    if not isinstance(fname, (str, Path)):
+        raise TypeError(f"{what} must be a str or pathlib.Path, got {type(fname).__name__}")
+    fname = Path(fname).expanduser()
+    if not fname.exists():
+        raise FileNotFoundError(f"{what} not found: {fname}")
+    if not fname.is_file():
+        raise IsADirectoryError(f"{what} is not a file: {fname}")
+    return fname
+
+
+def list_mat_variables(fname, *, what: str = "MATLAB file") -> dict[str, tuple]:
+    """Return ``{name: shape}`` of the variables of a .mat file without loading them.
+
+    Parameters
+    ----------
+    fname : path-like
+        The .mat file.
+    what : str
+        Description of the file used in error messages.
+
+    Returns
+    -------
+    variables : dict of str to tuple
+        Variable names (MATLAB header entries excluded) and their shapes.
+    """
+    fname = _check_file(fname, what)
+    try:
+        info = scipy.io.whosmat(fname)
+    except _READ_ERRORS as err:
+        raise _mat_error(fname, err) from err
+    return {name: tuple(shape) for name, shape, _ in info if not name.startswith("__")}
+
+
+def load_mat(fname, *, variable_names=None, what: str = "MATLAB file") -> dict[str, np.ndarray]:
+    """Load a .mat file (or some of its variables) with clear errors.
+
+    Parameters
+    ----------
+    fname : path-like
+        The .mat file.
+    variable_names : list of str | None
+        Variables to read; ``None`` reads all. Every requested name must exist.
+    what : str
+        Description of the file used in error messages.
+
+    Returns
+    -------
+    data : dict of str to ndarray
+        The variables (MATLAB header entries ``__header__`` etc. removed).
+    """
+    fname = _check_file(fname, what)
+    try:
+        mat = scipy.io.loadmat(fname, variable_names=variable_names, squeeze_me=False)
+    except _READ_ERRORS as err:
+        raise _mat_error(fname, err) from err
+    data = {key: val for key, val in mat.items() if not key.startswith("__")}
+    if variable_names is not None:
+        missing = [name for name in variable_names if name not in data]
+        if missing:
+            raise ValueError(f"{what} {fname} lacks the variable(s) {missing}")
+    return data
+
+
+def find_session_folders(folder, *, what: str) -> dict[int, Path]:
+    """Return ``{session: path}`` of the sub-folders of ``folder`` named by a number.
+
+    Other entries (files, folders with non-numeric names) are ignored.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{what} folder not found: {folder}")
+    sessions = {}
+    for path in sorted(folder.iterdir(), key=natural_key):
+        if path.is_dir() and path.name.isdigit():
+            session = int(path.name)
+            if session in sessions:
+                raise ValueError(
+                    f"Two {what} session folders have number {session}: "
+                    f"{sessions[session].name!r} and {path.name!r} in {folder}"
+                )
+            sessions[session] = path
+    if not sessions:
+        raise FileNotFoundError(
+            f"No session folders (named 1, 2, 3...) found in the {what} folder {folder}"
+        )
+    return sessions
+
+
+def find_subject_files(folder, *, what: str, pattern=SUBJECT_DATE_RE) -> list[tuple]:
+    """Return ``(subject, date, path)`` of the files in ``folder`` matching ``pattern``.
+
+    ``pattern`` needs the named groups ``subject`` and ``date``. Files are
+    sorted numerically by subject, then by date (natural sort: ``'10_*'``
+    after ``'9_*'``). Files that do not match (``label.mat``, ``readme.txt``)
+    are ignored.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{what} folder not found: {folder}")
+    out = []
+    for path in folder.iterdir():
+        match = pattern.match(path.name)
+        if match is not None and path.is_file():
+            out.append((int(match.group("subject")), match.group("date"), path))
+    out.sort(key=lambda item: (item[0], natural_key(item[1]), natural_key(item[2])))
+    if not out:
+        raise FileNotFoundError(
+            f"No {what} files named like <subject>_<yyyymmdd>.mat found in {folder}"
+        )
+    return out
+
+
+def parse_subject_file_name(fname, *, pattern=SUBJECT_DATE_RE) -> tuple[int, str]:
+    """Parse ``<subject>_<yyyymmdd>.mat`` into ``(subject, date)`` with a clear error."""
+    fname = Path(fname)
+    match = pattern.match(fname.name)
+    if match is None:
+        raise ValueError(
+            f"Cannot parse the subject from the file name {fname.name!r} ({fname}): "
+            "expected <subject>_<yyyymmdd>.mat, e.g. 1_20160518.mat"
+        )
+    return int(match.group("subject")), match.group("date")
+
+
+def parse_trial_keys(keys: Iterable[str], pattern, *, fname, what: str) -> dict:
+    """Map trial numbers (1-based, as in the files) to variable names with a regex.
+
+    Parameters
+    ----------
+    keys : iterable of str
+        Variable names of one file.
+    pattern : str | re.Pattern
+        Regular expression with a named group ``trial`` (digits) and, optionally,
+        a named group ``prefix`` that must be the same for all matching keys.
+    fname : path-like
+        File name used in error messages.
+    what : str
+        Description of the keys used in error messages (e.g. ``"de_LDS"``).
+
+    Returns
+    -------
+    trials : dict of int to str
+        ``{trial_number: key}`` sorted by trial number; numbers are ``1..n``.
+    """
+    pattern = re.compile(pattern)
+    trials: dict[int, str] = {}
+    prefixes = set()
+    for key in keys:
+        match = pattern.match(key)
+        if match is None:
+            continue
+        trial = int(match.group("trial"))
+        if "prefix" in pattern.groupindex:
+            prefixes.add(match.group("prefix"))
+        if trial in trials:
+            raise ValueError(
+                f"{fname}: two {what} keys for trial {trial}: {trials[trial]!r} and {key!r}"
+            )
+        trials[trial] = key
+    if not trials:
+        shown = sorted(keys, key=natural_key)[:10]
+        raise ValueError(
+            f"{fname}: no {what} keys found (expected names matching {pattern.pattern!r}); "
+            f"keys present: {shown}"
+        )
+    if len(prefixes) > 1:
+        raise ValueError(
+            f"{fname}: {what} keys use several prefixes {sorted(prefixes)}; expected one "
+            "prefix per subject"
+        )
+    numbers = sorted(trials)
+    expected = list(range(1, numbers[-1] + 1))
+    if numbers != expected:
+        missing = sorted(set(expected) - set(numbers))
+        bad = [n for n in numbers if n < 1]
+        raise ValueError(
+            f"{fname}: {what} trial keys must be numbered 1..n; missing trial(s) {missing}"
+            + (f", invalid number(s) {bad}" if bad else "")
+        )
+    return {trial: trials[trial] for trial in numbers}
+
+
+def select_values(available, requested, *, name: str, where) -> list[int]:
+    """Return the requested subset of ``available`` (all when ``requested`` is None)."""
+    available = sorted(available)
+    if requested is None:
+        return available
+    if isinstance(requested, Integral):
+        requested = [requested]
+    try:
+        requested = [int(r) for r in requested]
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be None, an int or a list of int, got {requested!r}") from err
+    missing = sorted(set(requested) - set(available))
+    if missing:
+        raise ValueError(f"{name} {missing} not found in {where}; available: {available}")
+    return sorted(set(requested))
+
+
+def check_eeg_array(array, *, fname, key: str, n_channels: int = 62, ndim: int = 2) -> np.ndarray:
+    """Check the shape of an EEG array from a file (channels first)."""
+    array = np.asarray(array)
+    if array.ndim != ndim or array.shape[0] != n_channels:
+        hint = ""
+        if array.ndim >= 2 and array.shape[1] == n_channels:
+            hint = " (it looks transposed)"
+        raise ValueError(
+            f"{fname}: variable {key!r} has shape {array.shape}, expected {n_channels} "
+            f"channels in the first of {ndim} dimensions{hint}"
+        )
+    if not np.issubdtype(array.dtype, np.number):
+        raise ValueError(f"{fname}: variable {key!r} is not numeric (dtype {array.dtype})")
+    return array
+
+
+# --------------------------------------------------------------------------
+# Raw / Epochs construction shared by the SEED and SEED-IV readers
+# --------------------------------------------------------------------------
+
+#: Annotation descriptions that mark the junction of two concatenated trials
+#: (the same pair :func:`mne.concatenate_raws` inserts): filters run on each
+#: trial separately (``skip_by_annotation="edge"``) and ``mne.Epochs`` rejects
+#: windows that would straddle two trials.
+BOUNDARY_DESCRIPTIONS = ("BAD boundary", "EDGE boundary")
+
+
+def check_trial_duration(n_samples, *, fname, key, sfreq, expected_seconds, dataset, trial):
+    """Raise when a trial is much longer than the dataset's known trial duration.
+
+    The .mat files do not store the sampling rate. A trial that is more than
+    1.5 times longer than the known duration of that film clip at ``sfreq``
+    means the data were sampled faster (e.g. the 1000 Hz recordings) than the
+    preprocessed 200 Hz data the reader expects. Shorter trials are accepted
+    (small simulated files).
+    """
+    seconds = (n_samples - 1) / sfreq
+    if expected_seconds is not None and seconds > 1.5 * expected_seconds:
+        approx = sfreq * seconds / expected_seconds
+        raise ValueError(
+            f"{fname}: variable {key!r} (trial {trial}) has {n_samples} samples = "
+            f"{seconds:.1f} s at {sfreq:g} Hz, but {dataset} trial {trial} lasts about "
+            f"{expected_seconds:g} s. The data look sampled at about {approx:.0f} Hz, not at "
+            f"the {sfreq:g} Hz of the preprocessed {dataset} EEG (wrong sampling rate?)"
+        )
+
+
+@dataclass
+class FileTrials:
+    """The EEG trials of one file, as read and checked by a dataset reader.
+
+    ``arrays`` are the ``(n_channels, n_samples)`` trial arrays in file order
+    and in microvolts (not copied); ``labels``/``keys`` the label code and the
+    variable name of each trial.
+    """
+
+    arrays: list
+    labels: list
+    keys: list
+    event_id: dict
+    fname: Path
+    dataset: str
+    subject: int
+    session: int
+    date: str | None
+    sfreq: float
+
+    @property
+    def n_samples(self) -> list[int]:
+        return [arr.shape[1] for arr in self.arrays]
+
+    @property
+    def starts(self) -> np.ndarray:
+        """First sample of each trial in the concatenated recording."""
+        return np.concatenate([[0], np.cumsum(self.n_samples)[:-1]]).astype(int)
+
+    def extras(self, trial: int) -> dict:
+        return {
+            "dataset": self.dataset,
+            "subject": int(self.subject),
+            "session": int(self.session),
+            "trial": int(trial),
+            "label": int(self.labels[trial]),
+            "key": str(self.keys[trial]),
+        }
+
+    def info(self):
+        """:class:`mne.Info` with montage, subject and (from the file name) date."""
+        import datetime
+
+        from ..channels import create_seed_info
+
+        info = create_seed_info(self.sfreq)
+        info["subject_info"] = {"id": int(self.subject), "his_id": f"sub-{int(self.subject):02d}"}
+        info["description"] = (
+            f"{self.dataset} sub-{self.subject} ses-{self.session} ({Path(self.fname).name})"
+        )
+        if self.date is not None:
+            try:
+                meas_date = datetime.datetime.strptime(self.date, "%Y%m%d").replace(
+                    tzinfo=datetime.timezone.utc
+                )
+            except ValueError:
+                meas_date = None
+            info.set_meas_date(meas_date)
+        return info
+
+
+def trials_to_raw(trials: FileTrials):
+    """Concatenate the trials (microvolts) into one annotated :class:`mne.io.RawArray`.
+
+    Each trial gets one annotation (onset = its first sample, duration = all of
+    its samples, description = emotion name, ``extras`` = dataset, subject,
+    session, trial index (0-based), label code and variable name); trial
+    junctions get the :data:`BOUNDARY_DESCRIPTIONS` annotations.
+    """
+    import mne
+
+    code_to_name = {code: name for name, code in trials.event_id.items()}
+    n_samples, starts = trials.n_samples, trials.starts
+    data = np.empty((trials.arrays[0].shape[0], sum(n_samples)))
+    for arr, start, n in zip(trials.arrays, starts, n_samples):
+        np.multiply(arr, 1e-6, out=data[:, start : start + n])  # microvolts -> volts
+    raw = mne.io.RawArray(data, trials.info(), copy=None, verbose=False)
+    sfreq = trials.sfreq
+    onset, duration, description, extras = [], [], [], []
+    for trial, (start, n, label) in enumerate(zip(starts, n_samples, trials.labels)):
+        if trial > 0:
+            for desc in BOUNDARY_DESCRIPTIONS:
+                onset.append(start / sfreq)
+                duration.append(0.0)
+                description.append(desc)
+                extras.append(None)
+        onset.append(start / sfreq)
+        duration.append(n / sfreq)
+        description.append(code_to_name[int(label)])
+        extras.append(trials.extras(trial))
+    raw.set_annotations(mne.Annotations(onset, duration, description, extras=extras))
+    return raw
+
+
+def trials_to_epochs(trials: FileTrials, *, window: float, event_offset: int):
+    """Cut non-overlapping windows inside each trial into an :class:`mne.EpochsArray`.
+
+    Windows start at each trial's first sample and never cross trial
+    boundaries; the samples at a trial's end that do not fill a whole window
+    (at least the extra ``+1`` sample of the files) are dropped. Event sample
+    numbers are those of the Raw of :func:`trials_to_raw` (trials concatenated).
+    The windows are copied (and scaled to volts) straight from the file arrays,
+    without building the Raw first.
+    """
+    import mne
+    import pandas as pd
+
+    sfreq = trials.sfreq
+    if (
+        isinstance(window, bool)
+        or not isinstance(window, (int, float))
+        or not np.isfinite(window)
+        or window <= 0
+    ):
+        raise ValueError(f"window must be a positive number of seconds, got {window!r}")
+    n_win_samples = int(round(window * sfreq))
+    if n_win_samples < 1 or abs(n_win_samples - window * sfreq) > 1e-6:
+        raise ValueError(f"window={window} s is not a whole number of samples at {sfreq:g} Hz")
+    n_windows = [n // n_win_samples for n in trials.n_samples]
+    for trial, (n, n_win) in enumerate(zip(trials.n_samples, n_windows)):
+        if n_win == 0:
+            logger.info(f"{trials.fname}: trial {trial} ({n} samples) is shorter than {window} s")
+    if sum(n_windows) == 0:
+        raise ValueError(f"{trials.fname}: no trial of {window} s or longer")
+    n_channels = trials.arrays[0].shape[0]
+    data = np.empty((sum(n_windows), n_channels, n_win_samples))
+    events, rows = [], []
+    first = 0
+    for trial, (arr, start, n_win) in enumerate(zip(trials.arrays, trials.starts, n_windows)):
+        if n_win == 0:
+            continue
+        block = arr[:, : n_win * n_win_samples].reshape(n_channels, n_win, n_win_samples)
+        np.multiply(block.transpose(1, 0, 2), 1e-6, out=data[first : first + n_win])
+        first += n_win
+        extra = trials.extras(trial)
+        samples = start + np.arange(n_win) * n_win_samples
+        code = extra["label"] + event_offset
+        events.append(np.column_stack([samples, np.zeros(n_win, int), np.full(n_win, code)]))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "dataset": extra["dataset"],
+                    "subject": extra["subject"],
+                    "session": extra["session"],
+                    "trial": trial,
+                    "window": np.arange(n_win),
+                    "label": extra["label"],
+                }
+            )
+        )
+    codes = {name: int(code) + event_offset for name, code in trials.event_id.items()}
+    return mne.EpochsArray(
+        data,
+        trials.info(),
+        events=np.concatenate(events).astype(int),
+        tmin=0.0,
+        event_id=codes,
+        on_missing="ignore",
+        metadata=pd.concat(rows, ignore_index=True),
+        verbose=False,
+    )

@@ -1,0 +1,496 @@
+"""SEED-IV: simulated real layout -> readers (raw, epochs, features), label tables, bad input."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+import scipy.io
+from mne.utils import catch_logging
+
+from mne_mmvsstma.channels import SEED_CH_NAMES, create_seed_info, make_seed_montage
+from mne_mmvsstma.datasets import (
+    EYE_FEATURE_NAMES,
+    SEED_IV_EVENT_ID,
+    SEED_IV_LABELS,
+    SEED_IV_N_WINDOWS,
+    fill_eye_nan,
+    read_epochs_seed_iv,
+    read_raw_seed_iv,
+    read_seed_iv_features,
+    simulate_seed_iv,
+)
+from mne_mmvsstma.datasets._io import find_subject_files
+
+N_TRIALS = 5
+N_WIN = 3
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    """2 subjects x 2 sessions x 5 trials x 3 windows, raw and features."""
+    path = tmp_path_factory.mktemp("seed_iv")
+    out = simulate_seed_iv(
+        path, n_subjects=2, sessions=(1, 2), n_trials=N_TRIALS, n_windows=N_WIN, eye_nan=0.05
+    )
+    assert out == path
+    return path
+
+
+def _raw_file(root, subject=1, session=1):
+    (path,) = (root / "eeg_raw_data" / str(session)).glob(f"{subject}_*.mat")
+    return path
+
+
+def _copy_to(tmp_path, root, sub="eeg_raw_data"):
+    dst = tmp_path / "copy"
+    shutil.copytree(root, dst)
+    return dst
+
+
+def _rewrite(path, change):
+    """Load a .mat, let ``change`` edit the dict, write it back (key order kept)."""
+    mat = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+    change(mat)
+    scipy.io.savemat(path, mat)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def test_label_tables():
+    assert SEED_IV_EVENT_ID == {"neutral": 0, "sad": 1, "fear": 2, "happy": 3}
+    assert sorted(SEED_IV_LABELS) == [1, 2, 3] == sorted(SEED_IV_N_WINDOWS)
+    for session in (1, 2, 3):
+        labels = np.array(SEED_IV_LABELS[session])
+        assert labels.shape == (24,)
+        # 6 trials per emotion in every session
+        np.testing.assert_array_equal(np.bincount(labels), [6, 6, 6, 6])
+        assert len(SEED_IV_N_WINDOWS[session]) == 24
+    assert SEED_IV_LABELS[1][:5] == (1, 2, 3, 0, 2)
+    assert SEED_IV_LABELS[3][-3:] == (0, 1, 0)
+    assert SEED_IV_N_WINDOWS[2][:3] == (55, 25, 34)
+    assert sum(SEED_IV_N_WINDOWS[1]) == 851
+    assert len(EYE_FEATURE_NAMES) == 31 == len(set(EYE_FEATURE_NAMES))
+    assert all(name.startswith("pupil") for name in EYE_FEATURE_NAMES[:12])
+    assert all(name.startswith("dispersion") for name in EYE_FEATURE_NAMES[12:16])
+    assert EYE_FEATURE_NAMES[22] == "blink_frequency"
+    assert EYE_FEATURE_NAMES[30] == "saccade_latency_average"
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def test_simulated_layout(root):
+    tree = sorted(str(p.relative_to(root)) for p in root.rglob("*.mat"))
+    names = ["1_20160518.mat", "2_20160521.mat", "1_20160601.mat", "2_20160604.mat"]
+    expected = sorted(
+        f"{folder}/{ses}/{name}"
+        for folder in ("eeg_raw_data", "eeg_feature_smooth", "eye_feature_smooth")
+        for ses, name in zip((1, 1, 2, 2), names)
+    )
+    assert tree == expected
+    feat = scipy.io.whosmat(root / "eeg_feature_smooth" / "1" / "1_20160518.mat")
+    keys = [k for k, _, _ in feat]
+    assert keys[:5] == ["de_movingAve1", "de_LDS1", "psd_movingAve1", "psd_LDS1", "de_movingAve2"]
+    assert len(keys) == 4 * N_TRIALS
+    assert all(shape == (62, N_WIN, 5) and cls == "double" for _, shape, cls in feat)
+    eye = scipy.io.whosmat(root / "eye_feature_smooth" / "1" / "1_20160518.mat")
+    assert [k for k, _, _ in eye] == [f"eye_{t}" for t in range(1, N_TRIALS + 1)]
+    assert all(shape == (31, N_WIN) for _, shape, _ in eye)
+    raw = scipy.io.whosmat(_raw_file(root))
+    prefixes = {k.split("_eeg")[0] for k, _, _ in raw}
+    assert len(prefixes) == 1 and prefixes.pop().isalpha()
+    assert all(shape == (62, 800 * N_WIN + 1) for _, shape, _ in raw)
+    # DE values on the scale of the official files
+    de = scipy.io.loadmat(root / "eeg_feature_smooth" / "1" / "1_20160518.mat")["de_LDS1"]
+    assert 5 < de.min() and de.max() < 35
+
+
+def test_simulate_reproducible_and_real_size_counts(tmp_path):
+    a = simulate_seed_iv(tmp_path / "a", n_subjects=1, n_trials=2, raw=False, random_state=3)
+    b = simulate_seed_iv(tmp_path / "b", n_subjects=2, n_trials=2, raw=False, random_state=3)
+    c = simulate_seed_iv(tmp_path / "c", n_subjects=1, n_trials=2, raw=False, random_state=4)
+    rel = Path("eeg_feature_smooth", "1", "1_20160518.mat")
+    ma, mb, mc = (scipy.io.loadmat(r / rel) for r in (a, b, c))
+    # real window counts by default; subject 1 does not depend on n_subjects
+    assert ma["de_LDS1"].shape == (62, SEED_IV_N_WINDOWS[1][0], 5)
+    assert ma["de_LDS2"].shape == (62, SEED_IV_N_WINDOWS[1][1], 5)
+    np.testing.assert_array_equal(ma["de_LDS1"], mb["de_LDS1"])
+    assert not np.allclose(ma["de_LDS1"], mc["de_LDS1"])
+    assert not (a / "eeg_raw_data").exists()
+    with pytest.raises(ValueError, match="sessions"):
+        simulate_seed_iv(tmp_path / "d", sessions=(4,))
+    with pytest.raises(ValueError, match="n_trials"):
+        simulate_seed_iv(tmp_path / "d", n_trials=25)
+    with pytest.raises(ValueError, match="n_windows"):
+        simulate_seed_iv(tmp_path / "d", n_trials=2, n_windows=[1, 2, 3])
+    with pytest.raises(ValueError, match="eye_nan"):
+        simulate_seed_iv(tmp_path / "d", eye_nan=1.5)
+
+
+# --------------------------------------------------------------------------- raw / epochs
+
+
+def test_read_raw_round_trip(root):
+    fname = _raw_file(root, subject=2, session=2)
+    mat = scipy.io.loadmat(fname)
+    keys = sorted((k for k in mat if "_eeg" in k), key=lambda k: int(k.split("_eeg")[1]))
+    raw = read_raw_seed_iv(fname)
+    assert isinstance(raw, mne.io.BaseRaw)
+    assert raw.ch_names == SEED_CH_NAMES
+    assert raw.info["sfreq"] == 200.0
+    assert raw.n_times == N_TRIALS * (800 * N_WIN + 1)
+    expected = np.concatenate([mat[k] for k in keys], axis=1) * 1e-6
+    np.testing.assert_array_equal(raw.get_data(), expected)
+    # montage positions
+    pos = raw.get_montage().get_positions()["ch_pos"]
+    ref = create_seed_info(200.0).get_montage().get_positions()["ch_pos"]
+    assert set(ref) == set(make_seed_montage().ch_names)
+    for ch in SEED_CH_NAMES:
+        np.testing.assert_allclose(pos[ch], ref[ch])
+    # one annotation per trial, with the trial number, plus boundaries
+    annot = raw.annotations
+    trial_idx = [i for i, e in enumerate(annot.extras) if e and "trial" in e]
+    assert len(trial_idx) == N_TRIALS
+    codes = {v: k for k, v in SEED_IV_EVENT_ID.items()}
+    n = 800 * N_WIN + 1
+    for t, i in enumerate(trial_idx):
+        assert annot.extras[i]["trial"] == t
+        assert annot.extras[i]["key"] == keys[t]
+        assert annot.extras[i]["session"] == 2 and annot.extras[i]["subject"] == 2
+        assert annot.extras[i]["label"] == SEED_IV_LABELS[2][t]
+        assert annot.description[i] == codes[SEED_IV_LABELS[2][t]]
+        assert annot.onset[i] == pytest.approx(t * n / 200.0)
+        assert annot.duration[i] == pytest.approx(n / 200.0)
+    assert list(annot.description).count("EDGE boundary") == N_TRIALS - 1
+    assert raw.info["meas_date"].strftime("%Y%m%d") == fname.stem.split("_")[1]
+    assert raw.info["subject_info"]["id"] == 2
+
+
+def test_read_epochs(root):
+    fname = _raw_file(root)
+    raw = read_raw_seed_iv(fname)
+    epochs = read_epochs_seed_iv(fname)
+    assert isinstance(epochs, mne.BaseEpochs)
+    assert epochs.event_id == {"neutral": 1, "sad": 2, "fear": 3, "happy": 4}
+    assert len(epochs) == N_TRIALS * N_WIN
+    assert epochs.times[-1] == pytest.approx(4.0 - 1 / 200)
+    md = epochs.metadata
+    assert list(md.columns) == ["dataset", "subject", "session", "trial", "window", "label"]
+    assert (md["dataset"] == "SEED-IV").all() and (md["subject"] == 1).all()
+    np.testing.assert_array_equal(md["trial"], np.repeat(np.arange(N_TRIALS), N_WIN))
+    np.testing.assert_array_equal(md["window"], np.tile(np.arange(N_WIN), N_TRIALS))
+    np.testing.assert_array_equal(md["label"], np.repeat(SEED_IV_LABELS[1][:N_TRIALS], N_WIN))
+    np.testing.assert_array_equal(epochs.events[:, 2], md["label"] + 1)
+    # windows start at trial starts and never reach the next trial: the +1 sample is dropped
+    n = 800 * N_WIN + 1
+    starts = np.arange(N_TRIALS) * n
+    np.testing.assert_array_equal(
+        epochs.events[:, 0], (starts[:, None] + 800 * np.arange(N_WIN)).ravel()
+    )
+    data = raw.get_data()
+    np.testing.assert_array_equal(epochs.get_data()[N_WIN], data[:, n : n + 800])
+    last = epochs.events[-1, 0] + 800
+    assert last == N_TRIALS * n - 1  # only the extra sample of the trial is left
+    # selection by emotion name works
+    fear = epochs["fear"]
+    assert (fear.metadata["label"] == 2).all()
+    # other window length, still inside trials
+    ep2 = read_epochs_seed_iv(fname, window=2.0)
+    assert len(ep2) == N_TRIALS * 2 * N_WIN
+    with pytest.raises(ValueError, match="whole number of samples"):
+        read_epochs_seed_iv(fname, window=0.0123)
+    with pytest.raises(ValueError, match="positive"):
+        read_epochs_seed_iv(fname, window=-1.0)
+
+
+def test_read_raw_session_inference(root, tmp_path):
+    src = _raw_file(root, session=2)
+    dst = tmp_path / "flat" / src.name
+    dst.parent.mkdir()
+    shutil.copy(src, dst)
+    with pytest.raises(ValueError, match="Cannot infer the SEED-IV session.*pass session="):
+        read_raw_seed_iv(dst)
+    raw = read_raw_seed_iv(dst, session=2)
+    assert raw.annotations.extras[0]["session"] == 2
+    with pytest.raises(ValueError, match="sessions \\[1, 2, 3\\] only"):
+        read_raw_seed_iv(dst, session=4)
+    bad = tmp_path / "1" / "subject1.mat"
+    bad.parent.mkdir()
+    shutil.copy(src, bad)
+    with pytest.raises(ValueError, match="Cannot parse the subject.*subject1.mat"):
+        read_raw_seed_iv(bad)
+    with pytest.raises(FileNotFoundError, match="not found.*9_20160518.mat"):
+        read_raw_seed_iv(tmp_path / "1" / "9_20160518.mat")
+
+
+# --------------------------------------------------------------------------- features
+
+
+def test_read_features_round_trip(root):
+    recs = read_seed_iv_features(root, fill_eye=None, verbose=False)
+    assert [(r.subject, r.session) for r in recs] == [(1, 1), (1, 2), (2, 1), (2, 2)]
+    for rec in recs:
+        assert rec.dataset == "SEED-IV"
+        path = Path(rec.fname)
+        assert path.parent.name == str(rec.session) and path.name.startswith(f"{rec.subject}_")
+        eeg_mat = scipy.io.loadmat(path)
+        eye_mat = scipy.io.loadmat(root / "eye_feature_smooth" / path.parent.name / path.name)
+        assert rec.eeg.shape == (N_TRIALS * N_WIN, 62, 5)
+        assert rec.eye.shape == (N_TRIALS * N_WIN, 31)
+        for t in range(N_TRIALS):
+            sl = slice(t * N_WIN, (t + 1) * N_WIN)
+            np.testing.assert_array_equal(rec.eeg[sl], eeg_mat[f"de_LDS{t + 1}"].transpose(1, 0, 2))
+            np.testing.assert_array_equal(rec.eye[sl], eye_mat[f"eye_{t + 1}"].T)
+        np.testing.assert_array_equal(rec.trial_ids, np.repeat(np.arange(N_TRIALS), N_WIN))
+        np.testing.assert_array_equal(
+            rec.labels, np.repeat(SEED_IV_LABELS[rec.session][:N_TRIALS], N_WIN)
+        )
+        assert rec.labels.dtype == np.int64 and rec.trial_ids.dtype == np.int64
+        assert rec.event_id == SEED_IV_EVENT_ID
+        assert rec.ch_names == SEED_CH_NAMES
+        assert rec.band_names == ["delta", "theta", "alpha", "beta", "gamma"]
+        assert rec.eye_names == EYE_FEATURE_NAMES
+        assert rec.n_trials == N_TRIALS
+    # NaN are kept and reported
+    assert any(np.isnan(r.eye).any() for r in recs)
+    with catch_logging() as log:
+        read_seed_iv_features(root, verbose="info")
+    text = log.getvalue()
+    assert "NaN eye-feature values" in text and "fill_eye=" in text
+
+
+def test_read_features_options(root):
+    psd = read_seed_iv_features(root, subjects=2, sessions=[1], feature="psd_movingAve", eye=False)
+    assert len(psd) == 1 and (psd[0].subject, psd[0].session) == (2, 1)
+    assert psd[0].eye is None and psd[0].eye_names is None
+    mat = scipy.io.loadmat(psd[0].fname)
+    np.testing.assert_array_equal(psd[0].eeg[:N_WIN], mat["psd_movingAve1"].transpose(1, 0, 2))
+    filled = read_seed_iv_features(root, fill_eye="interpolate", verbose=False)
+    assert all(np.isfinite(r.eye).all() for r in filled)
+    # also accepts the feature folder itself
+    again = read_seed_iv_features(root / "eeg_feature_smooth", eye=False)
+    assert len(again) == 4
+    with pytest.raises(ValueError, match="subjects \\[3\\] not found"):
+        read_seed_iv_features(root, subjects=[3])
+    with pytest.raises(ValueError, match="sessions \\[3\\] not found"):
+        read_seed_iv_features(root, sessions=3)
+    with pytest.raises(ValueError, match="feature"):
+        read_seed_iv_features(root, feature="dasm_LDS")
+    with pytest.raises(ValueError, match="fill_eye"):
+        read_seed_iv_features(root, fill_eye="median")
+
+
+def test_subject_sort_order(tmp_path):
+    root = simulate_seed_iv(
+        tmp_path, n_subjects=11, n_trials=1, n_windows=1, raw=False, eye_nan=0.0
+    )
+    recs = read_seed_iv_features(root)
+    assert [r.subject for r in recs] == list(range(1, 12))
+    folder = tmp_path / "names"
+    folder.mkdir()
+    for name in ("10_20160101.mat", "9_20160101.mat", "2_20160101.mat", "label.mat"):
+        (folder / name).touch()
+    found = find_subject_files(folder, what="test")
+    assert [path.name for _, _, path in found] == [
+        "2_20160101.mat",
+        "9_20160101.mat",
+        "10_20160101.mat",
+    ]
+
+
+# --------------------------------------------------------------------------- fill_eye_nan
+
+
+def test_fill_eye_nan():
+    eye = np.array([[1.0, np.nan], [np.nan, 2.0], [3.0, np.nan], [10.0, np.nan], [np.nan, np.nan]])
+    orig = eye.copy()
+    trial_ids = np.array([0, 0, 0, 1, 1])
+    interp = fill_eye_nan(eye, trial_ids)
+    # column 0: interpolated inside trial 0, edge value repeated in trial 1
+    np.testing.assert_allclose(interp[:, 0], [1, 2, 3, 10, 10])
+    # column 1: edges of trial 0 take the nearest value; trial 1 has none -> global mean (2)
+    np.testing.assert_allclose(interp[:, 1], [2, 2, 2, 2, 2])
+    mean = fill_eye_nan(eye, trial_ids, method="mean")
+    np.testing.assert_allclose(mean[:, 0], [1, 2, 3, 10, 10])
+    zero = fill_eye_nan(eye, trial_ids, method="zero")
+    np.testing.assert_allclose(zero[:, 0], [1, 0, 3, 10, 0])
+    np.testing.assert_array_equal(eye, orig)  # input untouched (NaN compare equal here)
+    # no mixing across trials: trial 1 is filled from its own value only
+    eye2 = np.array([[0.0], [np.nan], [100.0], [np.nan]])
+    np.testing.assert_allclose(fill_eye_nan(eye2, [0, 0, 1, 1])[:, 0], [0, 0, 100, 100])
+    all_nan = fill_eye_nan(np.full((3, 2), np.nan), [0, 0, 1])
+    np.testing.assert_array_equal(all_nan, 0.0)
+    with pytest.raises(ValueError, match="method"):
+        fill_eye_nan(eye, trial_ids, method="median")
+    with pytest.raises(ValueError, match="trial_ids must have shape"):
+        fill_eye_nan(eye, trial_ids[:3])
+    with pytest.raises(ValueError, match="2D"):
+        fill_eye_nan(eye[:, 0], trial_ids)
+
+
+# --------------------------------------------------------------------------- learnability
+
+
+def _lda_accuracy(x, y, train, shrinkage=0.5):
+    """Shrinkage LDA in plain numpy (fast, no sklearn import): test accuracy."""
+    mean, std = x[train].mean(0), x[train].std(0) + 1e-12
+    z = (x - mean) / std
+    classes = np.unique(y[train])
+    centroids = np.array([z[train & (y == k)].mean(0) for k in classes])
+    resid = z[train] - centroids[np.searchsorted(classes, y[train])]
+    cov = (1 - shrinkage) * np.cov(resid.T) + shrinkage * np.eye(z.shape[1])
+    w = np.linalg.solve(cov, centroids.T)  # (n_features, n_classes)
+    scores = z @ w - 0.5 * np.sum(centroids.T * w, axis=0)
+    return float(np.mean(classes[scores[~train].argmax(1)] == y[~train]))
+
+
+def test_simulated_effects_are_learnable(tmp_path):
+    def accuracy(effect_size):
+        path = simulate_seed_iv(
+            tmp_path / str(effect_size), n_subjects=3, raw=False, effect_size=effect_size
+        )
+        out = {"eeg": [], "eye": []}
+        for rec in read_seed_iv_features(path, fill_eye="interpolate", verbose=False):
+            train = rec.trial_ids < 16  # the paper's split: first 16 trials / last 8
+            for name, x in (("eeg", rec.eeg.reshape(rec.n_windows, -1)), ("eye", rec.eye)):
+                out[name].append(_lda_accuracy(x, rec.labels, train))
+        return {k: float(np.mean(v)) for k, v in out.items()}
+
+    acc = accuracy(1.0)
+    print(acc)
+    assert 0.5 < acc["eeg"] < 0.98  # chance = 0.25: clearly learnable, not trivial
+    assert 0.4 < acc["eye"] < 0.98
+    null = accuracy(0.0)
+    print(null)
+    assert null["eeg"] < 0.45 and null["eye"] < 0.45
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_missing_folders(root, tmp_path):
+    with pytest.raises(FileNotFoundError, match="root folder not found"):
+        read_seed_iv_features(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match="eeg_feature_smooth"):
+        read_seed_iv_features(tmp_path)
+    copy = _copy_to(tmp_path, root)
+    shutil.rmtree(copy / "eye_feature_smooth")
+    with pytest.raises(FileNotFoundError, match="eye_feature_smooth.*eye=False"):
+        read_seed_iv_features(copy)
+    assert len(read_seed_iv_features(copy, eye=False)) == 4
+    (copy / "eye_feature_smooth" / "1").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="Eye feature file not found.*1_20160518.mat"):
+        read_seed_iv_features(copy, sessions=1)
+    dup = copy / "eeg_feature_smooth" / "2"
+    shutil.copy(dup / "1_20160601.mat", dup / "1_20160602.mat")
+    with pytest.raises(ValueError, match="Two files for subject 1 in the session folder"):
+        read_seed_iv_features(copy, eye=False)
+    empty = tmp_path / "empty" / "eeg_feature_smooth"
+    empty.mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="No session folders"):
+        read_seed_iv_features(empty.parent, eye=False)
+
+
+def test_missing_and_bad_keys(root, tmp_path):
+    copy = _copy_to(tmp_path, root)
+    feat = copy / "eeg_feature_smooth" / "1" / "1_20160518.mat"
+    _rewrite(feat, lambda m: m.pop("de_LDS2"))
+    with pytest.raises(ValueError, match="1_20160518.mat.*de_LDS.*missing trial\\(s\\) \\[2\\]"):
+        read_seed_iv_features(copy, subjects=1, sessions=1)
+    # other feature families of the file are still readable
+    assert read_seed_iv_features(copy, subjects=1, sessions=1, feature="psd_LDS")
+    _rewrite(feat, lambda m: [m.pop(k) for k in list(m) if k.startswith("de_LDS")])
+    with pytest.raises(ValueError, match="no de_LDS keys found"):
+        read_seed_iv_features(copy, subjects=1, sessions=1)
+    raw = _raw_file(copy)
+
+    def two_prefixes(m):
+        key = next(k for k in m if k.endswith("_eeg2"))
+        m["zz_eeg2"] = m.pop(key)
+
+    _rewrite(raw, two_prefixes)
+    with pytest.raises(ValueError, match="several prefixes"):
+        read_raw_seed_iv(raw)
+    _rewrite(raw, lambda m: [m.pop(k) for k in list(m)] and m.update(data=np.zeros((62, 10))))
+    with pytest.raises(ValueError, match="no <prefix>_eeg<trial> keys found"):
+        read_raw_seed_iv(raw)
+
+
+def test_wrong_channel_count(root, tmp_path):
+    copy = _copy_to(tmp_path, root)
+    raw = _raw_file(copy)
+
+    def drop_channel(m):
+        key = next(k for k in m if k.endswith("_eeg3"))
+        m[key] = m[key][:61]
+
+    _rewrite(raw, drop_channel)
+    with pytest.raises(ValueError, match="1_20160518.mat.*_eeg3.*\\(61, 2401\\).*62 channels"):
+        read_raw_seed_iv(raw)
+    feat = copy / "eeg_feature_smooth" / "2" / "2_20160604.mat"
+    _rewrite(feat, lambda m: m.update(de_LDS1=m["de_LDS1"].transpose(1, 0, 2)))
+    with pytest.raises(ValueError, match="2_20160604.mat.*de_LDS1.*62 channels"):
+        read_seed_iv_features(copy, subjects=2, sessions=2)
+    eye = copy / "eye_feature_smooth" / "1" / "2_20160521.mat"
+    _rewrite(eye, lambda m: m.update(eye_1=m["eye_1"][:30]))
+    with pytest.raises(ValueError, match="2_20160521.mat.*eye_1.*31 channels"):
+        read_seed_iv_features(copy, subjects=2, sessions=1)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupt_files(root, tmp_path, damage):
+    copy = _copy_to(tmp_path, root)
+    for path in (_raw_file(copy), copy / "eeg_feature_smooth" / "1" / "1_20160518.mat"):
+        content = path.read_bytes()
+        if damage == "truncate":
+            path.write_bytes(content[: len(content) // 2])
+        elif damage == "garbage":
+            path.write_bytes(b"MATLAB 5.0 MAT-file" + bytes(range(256)) * 4)
+        else:
+            path.write_bytes(b"")
+    with pytest.raises(ValueError, match="Could not read .*1_20160518.mat.*truncated or corrupt"):
+        read_raw_seed_iv(_raw_file(copy))
+    with pytest.raises(ValueError, match="Could not read .*1_20160518.mat.*truncated or corrupt"):
+        read_seed_iv_features(copy, eye=False)
+
+
+def test_label_and_window_mismatch(root, tmp_path):
+    copy = _copy_to(tmp_path, root)
+    feat = copy / "eeg_feature_smooth" / "1" / "1_20160518.mat"
+    eye = copy / "eye_feature_smooth" / "1" / "1_20160518.mat"
+    _rewrite(eye, lambda m: m.update(eye_2=m["eye_2"][:, :2]))
+    with pytest.raises(ValueError, match="eye_2.*2 windows.*de_LDS2.*3.*do not match"):
+        read_seed_iv_features(copy, subjects=1, sessions=1)
+    _rewrite(eye, lambda m: m.pop("eye_5"))
+    with pytest.raises(ValueError, match="4 trials.*5 de_LDS trials"):
+        read_seed_iv_features(copy, subjects=1, sessions=1)
+
+    def extra_trials(m):
+        for t in range(N_TRIALS + 1, 26):
+            m[f"de_LDS{t}"] = m["de_LDS1"]
+
+    _rewrite(feat, extra_trials)
+    with pytest.raises(ValueError, match="25 de_LDS trials.*only 24 labels.*mismatch"):
+        read_seed_iv_features(copy, subjects=1, sessions=1, eye=False)
+
+
+def test_wrong_sampling_rate(root, tmp_path):
+    # trial 11 of session 1 lasts ~48 s (12 windows); write it as if sampled at 1000 Hz
+    path = tmp_path / "1" / "1_20160518.mat"
+    path.parent.mkdir()
+    rng = np.random.default_rng(0)
+    mat = {f"ab_eeg{t}": rng.standard_normal((62, 801)) for t in range(1, 11)}
+    mat["ab_eeg11"] = rng.standard_normal((62, 48 * 1000 + 1))
+    scipy.io.savemat(path, mat)
+    with pytest.raises(
+        ValueError, match="ab_eeg11.*240.0 s at 200 Hz.*about 9\\d\\d Hz.*wrong sampling rate"
+    ):
+        read_raw_seed_iv(path)
+    mat["ab_eeg11"] = mat["ab_eeg11"][:, : 48 * 200 + 1]
+    scipy.io.savemat(path, mat)
+    assert read_raw_seed_iv(path).n_times == 10 * 801 + 48 * 200 + 1
