@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ..channels import SEED_CH_NAMES
+from ..features.de import SEED_BANDS
+from ..features.smoothing import moving_average, smooth_lds
 from ..utils import check_option, check_random_state, docdict, fill_doc, logger, verbose
 from ._base import FeatureRecording
 from ._io import (
@@ -108,8 +110,8 @@ interleaving used here is our assumption, so rely on the groups, not on the
 exact name of a single row.
 """
 
-BAND_NAMES = ["delta", "theta", "alpha", "beta", "gamma"]
-_BAND_EDGES = ((1.0, 4.0), (4.0, 8.0), (8.0, 14.0), (14.0, 31.0), (31.0, 50.0))
+BAND_NAMES = list(SEED_BANDS)
+_BAND_EDGES = tuple(SEED_BANDS.values())
 FEATURE_KINDS = ("de_LDS", "de_movingAve", "psd_LDS", "psd_movingAve")
 _FEATURE_WRITE_ORDER = ("de_movingAve", "de_LDS", "psd_movingAve", "psd_LDS")
 _RAW_KEY_RE = r"^(?P<prefix>[A-Za-z][A-Za-z0-9]*?)_eeg(?P<trial>\d+)$"
@@ -653,39 +655,6 @@ def _ar1(rng, shape, rho):
     return out
 
 
-def _moving_average(x, size=5):
-    """Centred moving average along axis 0 (shorter at the edges)."""
-    n = x.shape[0]
-    csum = np.concatenate([np.zeros((1,) + x.shape[1:]), np.cumsum(x, axis=0)])
-    half = size // 2
-    lo = np.clip(np.arange(n) - half, 0, n)
-    hi = np.clip(np.arange(n) + half + 1, 0, n)
-    count = (hi - lo).reshape((-1,) + (1,) * (x.ndim - 1))
-    return (csum[hi] - csum[lo]) / count
-
-
-def _lds_smooth(x, process_noise=1e-4, observation_noise=1.0, v0=0.01):
-    """Scalar Kalman filter + RTS smoother along axis 0 (SPEC's LDS smoothing)."""
-    n = x.shape[0]
-    mean = np.empty_like(x)
-    var = np.empty(n)
-    pred_mean = np.empty_like(x)
-    pred_var = np.empty(n)
-    m_prev, v_prev = x.mean(axis=0), v0
-    for t in range(n):
-        pm, pv = (m_prev, v_prev + process_noise) if t else (m_prev, v0)
-        gain = pv / (pv + observation_noise)
-        m_prev = pm + gain * (x[t] - pm)
-        v_prev = (1 - gain) * pv
-        mean[t], var[t], pred_mean[t], pred_var[t] = m_prev, v_prev, pm, pv
-    out = np.empty_like(x)
-    out[-1] = mean[-1]
-    for t in range(n - 2, -1, -1):
-        j = var[t] / pred_var[t + 1]
-        out[t] = mean[t] + j * (out[t + 1] - pred_mean[t + 1])
-    return out
-
-
 def _simulate_eeg(rng, n_samples, log2_gain, sfreq=SFREQ, amplitude=20.0):
     """Simulate (62, n_samples) EEG in microvolts by spectral shaping of noise.
 
@@ -754,11 +723,12 @@ def _check_sim_args(n_subjects, sessions, n_trials, max_trials, valid_sessions, 
 def _smoothed_features(de, trial, kinds=_FEATURE_WRITE_ORDER):
     """Feature-file variables of one trial from unsmoothed DE (n, 62, 5)."""
     psd = 2.0**de / 100.0
+    one_trial = np.zeros(len(de), dtype=int)
     smoothed = {
-        "de_movingAve": lambda: _moving_average(de),
-        "de_LDS": lambda: _lds_smooth(de),
-        "psd_movingAve": lambda: _moving_average(psd),
-        "psd_LDS": lambda: _lds_smooth(psd),
+        "de_movingAve": lambda: moving_average(de, one_trial),
+        "de_LDS": lambda: smooth_lds(de, one_trial),
+        "psd_movingAve": lambda: moving_average(psd, one_trial),
+        "psd_LDS": lambda: smooth_lds(psd, one_trial),
     }
     return {f"{kind}{trial}": smoothed[kind]().transpose(1, 0, 2) for kind in kinds}
 

@@ -39,6 +39,7 @@ import mne
 import numpy as np
 
 from ..channels import SEED_CH_NAMES, make_seed_montage
+from ..features.de import SEED_BANDS
 from ..utils import check_option, check_path, check_random_state, fill_doc, logger, verbose
 from ._base import FeatureRecording, natural_key
 from ._cnt import CntWriter, read_cnt_header
@@ -105,8 +106,8 @@ table of the dataset description (pupil diameter X/Y: mean, std and DE in four
 bands; dispersion; fixation, blink and saccade statistics; event statistics).
 The column order of the real files is assumed to follow that table."""
 
-BAND_NAMES = ["delta", "theta", "alpha", "beta", "gamma"]
-_BAND_EDGES = ((1.0, 4.0), (4.0, 8.0), (8.0, 14.0), (14.0, 31.0), (31.0, 50.0))
+BAND_NAMES = list(SEED_BANDS)
+_BAND_EDGES = tuple(SEED_BANDS.values())
 _DROP_CHANNELS = ("M1", "M2", "VEO", "HEO")
 _CNT_CH_NAMES = SEED_CH_NAMES[:32] + ["M1"] + SEED_CH_NAMES[32:41] + ["M2"] + SEED_CH_NAMES[41:]
 _CNT_CH_NAMES += ["VEO", "HEO"]
