@@ -9,6 +9,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+# Tutorials only do tiny BLAS operations; more OpenBLAS threads than free cores
+# make them spin (e.g. scipy's topomap interpolation took seconds per map on a
+# busy 2-core machine). torch keeps its own (OpenMP) thread pool.
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(limits=1, user_api="blas")
+
 sys.path.insert(0, os.path.abspath(".."))
 import mne_mmvsstma  # noqa: E402
 
@@ -43,6 +50,9 @@ autodoc_default_options = {"inherited-members": False}
 default_role = "py:obj"
 nitpicky = False
 suppress_warnings = ["config.cache"]
+# Cross-references to the short public names (``mne_mmvsstma.compute_de``) resolve
+# to the documented objects of the subpackages (``mne_mmvsstma.features.compute_de``),
+# see _resolve_top_level below.
 
 numpydoc_show_class_members = False
 numpydoc_attributes_as_param_list = True
@@ -61,11 +71,13 @@ html_show_sourcelink = False
 warnings.filterwarnings("ignore", category=FutureWarning, module="braindecode")
 warnings.filterwarnings("ignore", message=".*inplace keyword.*")
 warnings.filterwarnings("ignore", message="Matplotlib is currently using agg")
+warnings.filterwarnings("ignore", message=".*Montage name 'standard_1020' is deprecated")
 
 sphinx_gallery_conf = {
     "examples_dirs": ["../tutorials"],
     "gallery_dirs": ["auto_tutorials"],
-    "filename_pattern": r"/\d\d_",
+    # MNE_MMVSSTMA_DOC_PATTERN=20_ runs only matching tutorials (for fast iteration)
+    "filename_pattern": os.environ.get("MNE_MMVSSTMA_DOC_PATTERN", r"/\d\d_"),
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
     "plot_gallery": "True",
@@ -77,4 +89,36 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib",),
     "image_scrapers": ("matplotlib",),
+    "doc_module": ("mne_mmvsstma",),
+    "backreferences_dir": "generated/backreferences",
+    "reference_url": {"mne_mmvsstma": None},
+    "exclude_implicit_doc": {r"mne_mmvsstma\._.*"},
 }
+
+
+def _resolve_top_level(app, env, node, contnode):
+    """Resolve ``mne_mmvsstma.<name>`` to the subpackage that documents ``<name>``."""
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    parts = target.split(".")
+    if len(parts) != 2 or parts[0] != "mne_mmvsstma":
+        return None
+    module = mne_mmvsstma._LAZY.get(parts[1])
+    if module is None:
+        return None
+    domain = env.get_domain("py")
+    return domain.resolve_xref(
+        env,
+        node["refdoc"],
+        app.builder,
+        node["reftype"],
+        f"mne_mmvsstma.{module}.{parts[1]}",
+        node,
+        contnode,
+    )
+
+
+def setup(app):
+    """Connect the cross-reference helper."""
+    app.connect("missing-reference", _resolve_top_level)

@@ -1,0 +1,267 @@
+"""Throughput and size of the MV-SSTMA models (paper defaults).
+
+Measures training-step throughput (samples/s, forward + backward + AdamW step)
+of
+
+* ``pretrain``: :meth:`MVSSTMA.forward_pretrain` (masked reconstruction,
+  mask ratio 0.3, encoder on the visible channels, 6-block decoder);
+* ``finetune-eeg``: the encoder-only EEG classifier
+  (:meth:`MVSSTMA.from_pretrained`), cross-entropy;
+* ``finetune-fusion``: :class:`MMVSSTMAClassifier` (EEG + 31 eye features,
+  attention fusion), cross-entropy + 0.1 x DCCA;
+* ``inference-eeg``: the EEG classifier's forward pass without gradients;
+
+and prints the parameter counts. Paper defaults: C=62, F=5, T=10, D=16, L=6,
+6 heads of width 16, 6 decoder blocks, batch 64.
+
+On CPU the number of torch threads is fixed (``--threads``, default 2); on
+CUDA the steps run under autocast (``--amp bf16`` or ``fp16``, the latter
+with a gradient scaler). Timings are the median over ``--steps`` steps after
+``--warmup`` steps; on a machine shared with other processes CPU numbers are
+noisy, so the best step is printed as well.
+
+Examples
+--------
+    python benchmarks/model.py                       # CPU, 2 threads
+    python benchmarks/model.py --device cuda --amp bf16 --batch-size 64 1024
+    python benchmarks/model.py --attention-backend sdpa chunked   # compare kernels
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import types
+import warnings
+
+
+def _loop_block_forward(self, x):
+    """A straightforward per-branch / per-time-step HybridBlock (reference baseline).
+
+    Same parameters and function as ``HybridBlock.forward``: a Conv1d per
+    branch, batch norm per branch, one multi-head attention call per branch
+    and time step with separate query/key/value/output projections.
+    """
+    import torch
+    from torch.nn import functional as F
+
+    B, C, T, D = x.shape
+    H, hd = self.n_heads, self.head_dim
+    seq = x.permute(0, 1, 3, 2).reshape(B * C, D, T)
+    bn = self.norm_branches
+    total = torch.zeros_like(x)
+    for b, (w, k, d) in enumerate(zip(self.conv_weights, self.kernel_sizes, self.dilations)):
+        z = F.conv1d(F.pad(seq, ((k - 1) * d, 0)), w, dilation=d)  # (B * C, D, T)
+        sl = slice(b * D, (b + 1) * D)
+        z = F.batch_norm(
+            z,
+            bn.running_mean[sl],
+            bn.running_var[sl],
+            bn.weight[sl],
+            bn.bias[sl],
+            self.training,
+            bn.momentum,
+            bn.eps,
+        )
+        z = z.view(B, C, D, T)
+        outs = []
+        for t in range(T):
+            zt = z[..., t]  # (B, C, D)
+            q = (zt @ self.q_weight[b] + self.q_bias[b]).view(B, C, H, hd).transpose(1, 2)
+            kk = (zt @ self.k_weight[b]).view(B, C, H, hd).transpose(1, 2)
+            v = (zt @ self.v_weight[b] + self.v_bias[b]).view(B, C, H, hd).transpose(1, 2)
+            o = F.scaled_dot_product_attention(q, kk, v)
+            outs.append(o.transpose(1, 2).reshape(B, C, H * hd) @ self.out_weight[b])
+        total = total + torch.stack(outs, dim=2)
+    h = self.norm_attn(x + self.drop_attn(total + self.out_bias))
+    return self.norm_ffn(h + self.drop_ffn(self.ffn(h)))
+
+
+def _models(backend: str, device):
+    from mne_mmvsstma.models import MVSSTMA, HybridBlock, MMVSSTMAClassifier
+
+    kw = dict(attention_backend="sdpa" if backend == "loop" else backend)
+    pre = MVSSTMA(**kw).to(device)  # paper defaults
+    eye_pre = MVSSTMA(n_chans=31, n_bands=1, **kw).to(device)
+    eeg_clf = MVSSTMA.from_pretrained(pre, n_outputs=4)
+    fusion = MMVSSTMAClassifier(4, eeg_encoder=pre, eye_encoder=eye_pre, fusion="attention")
+    fusion = fusion.to(device)
+    if backend == "loop":
+        for model in (pre, eeg_clf, fusion):
+            for module in model.modules():
+                if isinstance(module, HybridBlock):
+                    module.forward = types.MethodType(_loop_block_forward, module)
+    return pre, eeg_clf, fusion
+
+
+def _n_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _sync(device):
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _time_steps(step, device, warmup: int, steps: int):
+    """Wall-clock and process CPU seconds of each of ``steps`` steps."""
+    for _ in range(warmup):
+        step()
+    _sync(device)
+    walls, cpus = [], []
+    for _ in range(steps):
+        t0, c0 = time.perf_counter(), time.process_time()
+        step()
+        _sync(device)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return walls, cpus
+
+
+def _workloads(pre, eeg_clf, fusion, batch_size, device, amp):
+    import torch
+    from torch.nn import functional as F
+
+    gen = torch.Generator(device="cpu").manual_seed(0)
+    x = torch.randn(batch_size, 62, 10, 5, generator=gen).to(device)
+    x_eye = torch.randn(batch_size, 31, 10, 1, generator=gen).to(device)
+    y = torch.randint(0, 4, (batch_size,), generator=gen).to(device)
+    use_amp = device.type == "cuda" and amp != "none"
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp, torch.float32)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp == "fp16")
+
+    def autocast():
+        return torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp)
+
+    def train_step(model, loss_fn, lr):
+        opt = torch.optim.AdamW(model.parameters(), lr=lr)
+
+        def step():
+            model.train()
+            with autocast():
+                loss = loss_fn()
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+
+        return step
+
+    def inference_step():
+        eeg_clf.eval()
+        with torch.inference_mode(), autocast():
+            eeg_clf(x)
+
+    return {
+        "pretrain": train_step(pre, lambda: pre.forward_pretrain(x)["loss"], 1.5e-4),
+        "finetune-eeg": train_step(eeg_clf, lambda: F.cross_entropy(eeg_clf(x).float(), y), 1e-3),
+        "finetune-fusion": train_step(fusion, lambda: fusion.loss(x, x_eye, y)[0], 1e-3),
+        "inference-eeg": inference_step,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads on CPU")
+    parser.add_argument(
+        "--omp-wait-policy",
+        choices=["default", "passive", "active"],
+        default="default",
+        help="set OMP_WAIT_POLICY before torch starts (passive helps on busy shared CPUs)",
+    )
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[64])
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument(
+        "--amp",
+        default="bf16",
+        choices=["bf16", "fp16", "none"],
+        help="autocast dtype on CUDA (ignored on CPU)",
+    )
+    parser.add_argument(
+        "--attention-backend",
+        nargs="+",
+        default=["auto"],
+        choices=["auto", "sdpa", "chunked", "loop"],
+        help="'loop': a per-branch / per-time-step reference implementation of the block",
+    )
+    parser.add_argument(
+        "--workloads",
+        nargs="+",
+        default=["pretrain", "finetune-eeg", "finetune-fusion", "inference-eeg"],
+        choices=["pretrain", "finetune-eeg", "finetune-fusion", "inference-eeg"],
+    )
+    args = parser.parse_args(argv)
+    if args.omp_wait_policy != "default":
+        if "torch" in sys.modules:
+            raise RuntimeError("--omp-wait-policy must be applied before torch is imported")
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
+    warnings.filterwarnings("ignore", category=FutureWarning)  # braindecode import noise
+    import torch
+
+    device = args.device
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print("CUDA is not available on this machine; skipping the GPU benchmark")
+        return 0
+    torch.manual_seed(0)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        where = f"{torch.cuda.get_device_name(device)}, autocast {args.amp}"
+    else:
+        torch.set_num_threads(args.threads)
+        policy = os.environ.get("OMP_WAIT_POLICY", "unset")
+        where = f"CPU, {torch.get_num_threads()} threads, float32, OMP_WAIT_POLICY={policy}"
+    print(f"# MV-SSTMA throughput on {where}, torch {torch.__version__}")
+    if device.type == "cpu" and hasattr(os, "getloadavg"):
+        print(f"load average before: {os.getloadavg()[0]:.2f} (machine shared?)")
+
+    rows = []
+    for backend in args.attention_backend:
+        pre, eeg_clf, fusion = _models(backend, device)
+        if backend == args.attention_backend[0]:
+            head = eeg_clf.final_layer.weight.numel() + eeg_clf.final_layer.bias.numel()
+            print(
+                f"parameters: pretraining model {_n_params(pre):,} "
+                f"(encoder {_n_params(eeg_clf) - head:,}, decoder and mask token "
+                f"{_n_params(pre) - _n_params(eeg_clf) + head:,}), "
+                f"EEG classifier {_n_params(eeg_clf):,}, "
+                f"EEG+eye fusion classifier {_n_params(fusion):,}"
+            )
+        for bs in args.batch_size:
+            work = _workloads(pre, eeg_clf, fusion, bs, device, args.amp)
+            for name in args.workloads:
+                walls, cpus = _time_steps(work[name], device, args.warmup, args.steps)
+                med, best = statistics.median(walls), min(walls)
+                cpu = statistics.median(cpus)
+                rows.append((name, backend, bs, bs / med, bs / best, 1e3 * med, cpu / med))
+                print(
+                    f"  {name:16s} {backend:7s} batch={bs:5d}: {bs / med:10.1f} samples/s "
+                    f"(best {bs / best:.1f}), {1e3 * med:.1f} ms/step, "
+                    f"CPU/wall {cpu / med:.2f}",
+                    flush=True,
+                )
+    print()
+    print(
+        "| workload | attention | batch | samples/s (median) | samples/s (best) | ms/step "
+        "| CPU s / wall s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, backend, bs, med, best, ms, ratio in rows:
+        print(f"| {name} | {backend} | {bs} | {med:.1f} | {best:.1f} | {ms:.1f} | {ratio:.2f} |")
+    if device.type == "cpu" and hasattr(os, "getloadavg"):
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

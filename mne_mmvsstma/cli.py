@@ -1,0 +1,377 @@
+"""The ``mne-mmvsstma`` command line.
+
+Sub-commands::
+
+    mne-mmvsstma demo        simulate a small SEED-IV folder, pretrain, fine-tune,
+                             evaluate and print the accuracy table
+    mne-mmvsstma pretrain    pretrain an EEG or eye extractor on a dataset folder
+    mne-mmvsstma finetune    fine-tune a classifier for one subject-session
+    mne-mmvsstma evaluate    evaluate a fine-tuned classifier on the test trials
+    mne-mmvsstma protocol    run the paper's tables on a dataset folder
+
+Run ``mne-mmvsstma <command> --help`` for the options. Heavy modules (torch)
+are imported only when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+DEMO_TABLES = "2,baselines"
+# small architecture of the demo (the paper's is emb_dim=16, 6 + 6 layers, 6 heads)
+MODEL_SIZES = {
+    "paper": {},  # emb_dim 16, 6 encoder + 6 decoder layers, 6 heads of width 16
+    "small": dict(emb_dim=16, n_layers=2, n_decoder_layers=2, n_heads=4, head_dim=8),
+    "demo": dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16,
+                 pool="flatten"),
+}
+# fusion projections for the wide features of pool="flatten" encoders
+FUSION_DIM = {"paper": None, "small": None, "demo": 32}
+
+
+def _int_list(text):
+    try:
+        return [int(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers like '1,2,3', got {text!r}") from None
+
+
+def _float_list(text):
+    try:
+        return [float(v) for v in text.replace(",", " ").split()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like '0.3,0.5', got {text!r}") from None
+
+
+def _add_common(p, *, seed=True):
+    p.add_argument("--device", default=None,
+                   help="'cpu', 'cuda', 'cuda:1'... (default: CUDA when available)")
+    if seed:
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's choice)")
+    p.add_argument("-q", "--quiet", action="store_true", help="only print the results")
+
+
+def _add_data(p):
+    p.add_argument("root", type=Path, help="dataset folder (SEED-IV, SEED-V or SEED layout)")
+    p.add_argument("--dataset", default=None, choices=["SEED-IV", "SEED-V", "SEED"],
+                   help="dataset name (default: detected from the folder)")
+    p.add_argument("--train-trials", type=int, default=None,
+                   help="training trials per session (default: SEED-IV 16, SEED-V 9, SEED 9)")
+    p.add_argument("--fill-eye", default="interpolate",
+                   help="method filling NaN eye features (default 'interpolate')")
+
+
+def _add_arch(p, default="paper"):
+    p.add_argument("--model-size", choices=list(MODEL_SIZES), default=default,
+                   help="'paper': emb_dim 16, 6 encoder + 6 decoder layers, 6 heads; "
+                        "'small': 2 + 2 layers, 4 heads; 'demo': 1 + 1 layer, 1 head, "
+                        f"flattened features (fast on CPU) (default {default!r})")
+
+
+def _model_kwargs(args):
+    return dict(MODEL_SIZES[args.model_size])
+
+
+def build_parser():
+    """Return the :class:`argparse.ArgumentParser` of ``mne-mmvsstma``."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="mne-mmvsstma",
+        description="Multimodal MV-SSTMA: self-supervised EEG + eye-movement emotion "
+                    "recognition (MNE-Python plugin).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+
+    p = sub.add_parser("demo", help="simulate a small SEED-IV folder and run a reduced "
+                                    "protocol (a few minutes on a laptop CPU)")
+    p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_demo"),
+                   help="output folder (default ./mmvsstma_demo)")
+    p.add_argument("--subjects", type=int, default=3, help="simulated subjects (default 3)")
+    p.add_argument("--windows", type=int, default=10,
+                   help="4-s windows per simulated trial (default 10)")
+    p.add_argument("--effect-size", type=float, default=1.5,
+                   help="strength of the simulated emotion effects (default 1.5; 1 is harder)")
+    p.add_argument("--epochs", type=int, default=15,
+                   help="maximum fine-tuning epochs (default 15, early stopping patience 5)")
+    p.add_argument("--pretrain-epochs", type=int, default=5,
+                   help="pretraining epochs (default 5)")
+    p.add_argument("--tables", default=DEMO_TABLES,
+                   help=f"tables to run among 1,2,3,4,baselines (default {DEMO_TABLES})")
+    _add_arch(p, default="demo")
+    _add_common(p)
+
+    p = sub.add_parser("pretrain", help="pretrain an EEG or eye extractor (no labels)")
+    _add_data(p)
+    p.add_argument("--modality", choices=["eeg", "eye"], default="eeg")
+    p.add_argument("-o", "--out", type=Path, required=True, help="model file to write (.pt)")
+    p.add_argument("--subjects", type=_int_list, default=None, help="e.g. 1,2,3 (default all)")
+    p.add_argument("--sessions", type=_int_list, default=None, help="e.g. 1,2 (default all)")
+    p.add_argument("--all-trials", action="store_true",
+                   help="also use the test trials (default: training trials only)")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1.5e-4)
+    p.add_argument("--mask-ratio", type=float, default=0.3)
+    _add_arch(p)
+    p.add_argument("--checkpoint-dir", type=Path, default=None)
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
+    _add_common(p)
+
+    p = sub.add_parser("finetune", help="fine-tune a classifier on one subject-session")
+    _add_data(p)
+    p.add_argument("--subject", type=int, required=True)
+    p.add_argument("--session", type=int, required=True)
+    p.add_argument("-o", "--out", type=Path, required=True, help="model file to write (.pt)")
+    p.add_argument("--fusion", choices=["none", "concat", "attention"], default="none")
+    p.add_argument("--modality", choices=["eeg", "eye"], default=None,
+                   help="single-modality model (default: the pretrained model's, else eeg)")
+    p.add_argument("--pretrained-eeg", type=Path, default=None,
+                   help="EEG extractor written by 'pretrain' (default: random init)")
+    p.add_argument("--pretrained-eye", type=Path, default=None,
+                   help="eye extractor written by 'pretrain' (default: random init)")
+    p.add_argument("--n-labels", type=int, default=None,
+                   help="labeled windows per training trial (default: all)")
+    p.add_argument("--mask-ratio", type=float, default=0.0)
+    p.add_argument("--dcca-weight", type=float, default=0.1)
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--patience", type=int, default=20)
+    _add_arch(p)
+    p.add_argument("--checkpoint-dir", type=Path, default=None)
+    p.add_argument("--resume", action="store_true")
+    _add_common(p)
+
+    p = sub.add_parser("evaluate", help="evaluate a fine-tuned model on the test trials")
+    _add_data(p)
+    p.add_argument("--model", type=Path, required=True, help="file written by 'finetune'")
+    p.add_argument("--subject", type=int, required=True)
+    p.add_argument("--session", type=int, required=True)
+    p.add_argument("--split", choices=["test", "train", "all"], default="test")
+    p.add_argument("--mask-ratio", type=float, default=None,
+                   help="default: the mask ratio the model was trained with")
+    _add_common(p)
+
+    p = sub.add_parser("protocol", help="run the paper's experiment tables on a dataset")
+    _add_data(p)
+    p.add_argument("--tables", default="1,2,3,4,baselines",
+                   help="comma-separated among 1,2,3,4,baselines (default all)")
+    p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_protocol"))
+    p.add_argument("--subjects", type=_int_list, default=None)
+    p.add_argument("--sessions", type=_int_list, default=None)
+    p.add_argument("--pretrain-epochs", type=int, default=100)
+    p.add_argument("--finetune-epochs", type=int, default=100)
+    p.add_argument("--n-labels", type=int, default=10)
+    p.add_argument("--mask-ratios", type=_float_list, default=[0.3, 0.5, 0.7])
+    _add_arch(p)
+    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse results and pretrained models already in --out-dir")
+    _add_common(p)
+    return parser
+
+
+def _setup(args):
+    from mne.utils import set_log_level
+
+    set_log_level("WARNING" if args.quiet else "INFO")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+
+def _recordings(args, subjects=None, sessions=None):
+    from .training.protocol import read_recordings
+
+    return read_recordings(args.root, dataset=args.dataset, subjects=subjects,
+                           sessions=sessions)
+
+
+def _split(args, rec):
+    from .training.protocol import split_recording
+
+    return split_recording(rec, args.train_trials, fill_eye=args.fill_eye)
+
+
+def cmd_demo(args):
+    """Simulate a SEED-IV-format folder and run a reduced protocol."""
+    t0 = time.perf_counter()
+    from .datasets import simulate_seed_iv
+    from .training import run_protocol
+
+    out_dir = args.out_dir.expanduser()
+    root = out_dir / "SEED-IV"
+    print(f"Simulating {args.subjects} SEED-IV subjects ({args.windows} windows per trial, "
+          f"effect size {args.effect_size}) in {root}", flush=True)
+    simulate_seed_iv(root, n_subjects=args.subjects, sessions=(1,), n_windows=args.windows,
+                     raw=False, effect_size=args.effect_size, random_state=args.seed,
+                     verbose=False)
+    result = run_protocol(
+        root, dataset="SEED-IV", tables=args.tables, subjects=list(range(1, args.subjects + 1)),
+        sessions=[1], out_dir=out_dir / "results", pretrain_epochs=args.pretrain_epochs,
+        finetune_epochs=args.epochs, model_kwargs=_model_kwargs(args), n_labels=5,
+        fusion_dim=FUSION_DIM[args.model_size],
+        patience=5, device=args.device, random_state=args.seed,
+    )
+    print()
+    print(result.format())
+    print("4 classes (chance level 25%). Simulated data: compare models with each other, "
+          "not with the paper.")
+    print(f"Files: {result.out_dir} (results.csv, summary.md, *.png)")
+    print(f"Done in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def cmd_pretrain(args):
+    """Pretrain an extractor on the training trials of a dataset folder."""
+    from .training import pretrain, save_model
+
+    recs = _recordings(args, args.subjects, args.sessions)
+    if args.all_trials:
+        from .training.protocol import _fill_eye
+
+        data = _fill_eye(recs, args.fill_eye)
+    else:
+        data = [_split(args, r)[0] for r in recs]
+    model = pretrain(
+        data, modality=args.modality, mask_ratio=args.mask_ratio, n_epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, model_kwargs=_model_kwargs(args),
+        device=args.device, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
+        resume=args.resume,
+    )
+    save_model(model, args.out)
+    last = model.history_[-1]["train_loss"] if model.history_ else float("nan")
+    print(f"Pretrained {args.modality} extractor on {len(data)} recordings "
+          f"({len(model.history_)} epochs, final reconstruction loss {last:.4f}) -> {args.out}")
+    return 0
+
+
+def _one_recording(args):
+    return _recordings(args, [args.subject], [args.session])[0]
+
+
+def cmd_finetune(args):
+    """Fine-tune a classifier on the training trials of one subject-session."""
+    from .training import finetune, load_model, save_model
+
+    train, _ = _split(args, _one_recording(args))
+    fusion = None if args.fusion == "none" else args.fusion
+    pre = {}
+    if args.pretrained_eeg is not None:
+        pre["eeg"] = load_model(args.pretrained_eeg)
+    if args.pretrained_eye is not None:
+        pre["eye"] = load_model(args.pretrained_eye)
+    if fusion is None:
+        modality = args.modality or ("eye" if set(pre) == {"eye"} else "eeg")
+        model = pre.get(modality)
+        if pre and model is None:
+            raise SystemExit(f"error: no pretrained {modality} model given (--pretrained-"
+                             f"{modality})")
+    else:
+        modality, model = None, (pre or None)
+    clf = finetune(
+        [train], model=model, modality=modality, fusion=fusion, dcca_weight=args.dcca_weight,
+        lr=args.lr, n_epochs=args.epochs, batch_size=args.batch_size, n_labels=args.n_labels,
+        patience=args.patience, mask_ratio=args.mask_ratio,
+        model_kwargs=None if model is not None else _model_kwargs(args),
+        fusion_dim=None if fusion is None else FUSION_DIM[args.model_size], device=args.device,
+        random_state=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
+    )
+    save_model(clf, args.out)
+    hist = clf.history_[clf.best_epoch_ - 1] if clf.history_ else {}
+    va = hist.get("valid_accuracy")
+    va = "" if va is None else f", validation accuracy {100 * va:.1f}%"
+    print(f"Fine-tuned {fusion or modality} classifier for sub-{args.subject} "
+          f"ses-{args.session} (best epoch {clf.best_epoch_}{va}) -> {args.out}")
+    return 0
+
+
+def cmd_evaluate(args):
+    """Evaluate a saved classifier on one subject-session."""
+    import numpy as np
+
+    from .training import evaluate, load_model
+
+    rec = _one_recording(args)
+    train, test = _split(args, rec)
+    if args.split == "all":
+        from .training.protocol import _fill_eye
+
+        rec = _fill_eye([rec], args.fill_eye)[0]
+    data = {"test": test, "train": train, "all": rec}[args.split]
+    model = load_model(args.model)
+    mask_ratio = getattr(model, "mask_ratio_", 0.0) if args.mask_ratio is None \
+        else args.mask_ratio
+    res = evaluate(model, [data], mask_ratio=mask_ratio, device=args.device,
+                   random_state=args.seed)
+    names = {v: k for k, v in rec.event_id.items()}
+    print(f"sub-{args.subject} ses-{args.session} {args.split} trials: accuracy "
+          f"{100 * res['accuracy']:.2f}% on {res['n_samples']} windows "
+          f"(mask ratio {mask_ratio})")
+    labels = [str(names.get(c, c)) for c in res["classes"]]
+    width = max(len(s) for s in labels) + 2
+    print("confusion matrix (rows true, columns predicted):")
+    print(" " * width + "".join(s.rjust(width) for s in labels))
+    for name, row in zip(labels, np.asarray(res["confusion_matrix"])):
+        print(name.rjust(width) + "".join(str(v).rjust(width) for v in row))
+    if "attention" in res:
+        att = res["attention"]
+        print(f"mean attention weights: EEG {att[0]:.3f}, eye {att[1]:.3f}")
+    return 0
+
+
+def cmd_protocol(args):
+    """Run the paper's tables on a dataset folder."""
+    from .training import run_protocol
+
+    result = run_protocol(
+        args.root, dataset=args.dataset, tables=args.tables, subjects=args.subjects,
+        sessions=args.sessions, out_dir=args.out_dir, n_train_trials=args.train_trials,
+        n_labels=args.n_labels, mask_ratios=args.mask_ratios,
+        pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.finetune_epochs,
+        model_kwargs=_model_kwargs(args), fusion_dim=FUSION_DIM[args.model_size],
+        fill_eye=args.fill_eye, plot=not args.no_plots,
+        resume=args.resume, device=args.device, random_state=args.seed,
+    )
+    print(result.format(paper=True))
+    print(f"Files: {result.out_dir}")
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "pretrain": cmd_pretrain,
+    "finetune": cmd_finetune,
+    "evaluate": cmd_evaluate,
+    "protocol": cmd_protocol,
+}
+
+
+def main(argv=None):
+    """Entry point of ``mne-mmvsstma``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _setup(args)
+    try:
+        return COMMANDS[args.command](args)
+    except (FileNotFoundError, NotADirectoryError, ValueError, OSError) as exc:
+        print(f"mne-mmvsstma {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,560 @@
+"""The paper's experiment grid on a dataset folder (subject-dependent, per session).
+
+For every (subject, session) recording the first ``n_train_trials`` trials
+(SEED-IV 16, SEED-V 9, SEED 9) are the training part and the remaining trials
+the test part. Tables (names as in the paper):
+
+``"1"``  single modality (MV-SSTMA-EEG, MV-SSTMA-EYE), with vs without
+         pretrained weights, all labels;
+``"2"``  MV-SSTMA-EEG, Concat and Att fusion, pretrained, all labels;
+``"3"``  the same with partial labels (the first ``n_labels`` windows of every
+         training trial, see :func:`~mne_mmvsstma.training.finetune`);
+``"4"``  the same (partial labels) with channel mask ratios (0.3 / 0.5 / 0.7)
+         applied to training *and* test data (missing-data robustness). In the
+         paper, Table 4's 30 % column equals Table 3, i.e. it uses the partial
+         labels of Table 3;
+``"baselines"``  SVM on flattened DE (EEG), eye features and their
+         concatenation (:mod:`~mne_mmvsstma.training.baselines`).
+
+Pretraining data: one EEG and one eye extractor are pretrained on the
+unlabeled *training parts* of all recordings in the run (every subject and
+session selected), never on test trials; each recording is standardised with
+statistics of its own training part. Every classifier is fine-tuned per
+subject-session from copies of these extractors.
+
+Identical configurations shared by several tables (e.g. MV-SSTMA-EEG
+pretrained with all labels in Tables 1 and 2) are fitted once per recording
+and reported in both tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ..utils import check_option, fill_doc, logger, verbose
+
+DEFAULT_TRAIN_TRIALS = {"SEED-IV": 16, "SEED-V": 9, "SEED": 9}
+ALL_TABLES = ("1", "2", "3", "4", "baselines")
+MODEL_NAMES = {"eeg": "MV-SSTMA-EEG", "eye": "MV-SSTMA-EYE", "concat": "Concat",
+               "attention": "Att"}
+SVM_NAMES = {"eeg": "SVM-EEG", "eye": "SVM-EYE", "concat": "SVM-Concat"}
+
+
+class FitSpec(NamedTuple):
+    """One model configuration fitted per recording."""
+
+    kind: str  # "eeg", "eye", "concat", "attention", or "svm-<modality>"
+    pretrained: bool = True
+    n_labels: int | None = None
+    mask_ratio: float = 0.0
+
+    @property
+    def needs_eye(self):
+        return self.kind in ("eye", "concat", "attention", "svm-eye", "svm-concat")
+
+
+def default_n_train_trials(dataset):
+    """Number of training trials per session of the paper's protocol."""
+    if dataset not in DEFAULT_TRAIN_TRIALS:
+        raise ValueError(
+            f"No default number of training trials for dataset {dataset!r}; pass n_train_trials"
+        )
+    return DEFAULT_TRAIN_TRIALS[dataset]
+
+
+def subset_recording(rec, mask):
+    """Return a copy of a FeatureRecording with the windows where ``mask`` is True."""
+    mask = np.asarray(mask, dtype=bool)
+    return dataclasses.replace(
+        rec,
+        eeg=None if rec.eeg is None else rec.eeg[mask],
+        eye=None if rec.eye is None else rec.eye[mask],
+        labels=rec.labels[mask],
+        trial_ids=rec.trial_ids[mask],
+    )
+
+
+def split_recording(rec, n_train_trials=None, *, fill_eye=None):
+    """Split a recording into its first ``n_train_trials`` trials and the rest.
+
+    Parameters
+    ----------
+    rec : FeatureRecording
+        One subject-session.
+    n_train_trials : int | None
+        Number of training trials (``None``: the dataset's default, 16 for
+        SEED-IV, 9 for SEED-V and SEED). Trials are ordered by trial id.
+    fill_eye : str | None
+        If given, NaN eye features of each part are filled separately
+        (:func:`~mne_mmvsstma.datasets.fill_eye_nan` method, within trials).
+
+    Returns
+    -------
+    train, test : FeatureRecording
+    """
+    if n_train_trials is None:
+        n_train_trials = default_n_train_trials(rec.dataset)
+    trials = np.unique(rec.trial_ids)
+    if not 1 <= n_train_trials < len(trials):
+        raise ValueError(
+            f"{rec!r}: n_train_trials={n_train_trials} must be between 1 and the number of "
+            f"trials minus one ({len(trials) - 1})"
+        )
+    train_mask = np.isin(rec.trial_ids, trials[:n_train_trials])
+    parts = [subset_recording(rec, train_mask), subset_recording(rec, ~train_mask)]
+    if fill_eye is not None:
+        parts = _fill_eye(parts, fill_eye)
+    return parts[0], parts[1]
+
+
+def _table_rows(tables, n_labels, n_labels_per, mask_ratios, has_eye):
+    """(table, model, setting, FitSpec) rows of the requested tables."""
+    per = "per trial" if n_labels_per == "trial" else "in total"
+    rows = []
+    for table in tables:
+        if table == "1":
+            for kind in ("eeg", "eye"):
+                for pre in (False, True):
+                    rows.append((table, MODEL_NAMES[kind],
+                                 "pretrained" if pre else "w/o pretraining", FitSpec(kind, pre)))
+        elif table == "2":
+            for kind in ("eeg", "concat", "attention"):
+                rows.append((table, MODEL_NAMES[kind], "all labels", FitSpec(kind, True)))
+        elif table == "3":
+            for kind in ("eeg", "concat", "attention"):
+                rows.append((table, MODEL_NAMES[kind], f"{n_labels} labels {per}",
+                             FitSpec(kind, True, n_labels)))
+        elif table == "4":
+            for kind in ("eeg", "concat", "attention"):
+                for ratio in mask_ratios:
+                    rows.append((table, MODEL_NAMES[kind], f"mask {100 * ratio:g}%",
+                                 FitSpec(kind, True, n_labels, float(ratio))))
+        elif table == "baselines":
+            for kind in ("eeg", "eye", "concat"):
+                rows.append((table, SVM_NAMES[kind], "all labels", FitSpec(f"svm-{kind}", False)))
+    if not has_eye:
+        dropped = sorted({r[1] for r in rows if r[3].needs_eye})
+        if dropped:
+            logger.warning(f"The dataset has no eye-movement features: skipping {dropped}")
+        rows = [r for r in rows if not r[3].needs_eye]
+    return rows
+
+
+def _parse_tables(tables):
+    if isinstance(tables, str):
+        tables = [t.strip() for t in tables.split(",") if t.strip()]
+    tables = [str(t).lower() for t in tables]
+    tables = ["baselines" if t in ("baseline", "svm") else t for t in tables]
+    for t in tables:
+        check_option("tables", t, ALL_TABLES)
+    if not tables:
+        raise ValueError("tables must name at least one table")
+    return list(dict.fromkeys(tables))
+
+
+@dataclasses.dataclass
+class ProtocolResult:
+    """Results of :func:`run_protocol`.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        One row per (table, model, setting, subject, session): ``accuracy``
+        (0..1), sizes and the confusion matrix (JSON).
+    summary : pandas.DataFrame
+        Mean / std over subjects in percent (see
+        :func:`~mne_mmvsstma.training.report.summarize`).
+    out_dir : pathlib.Path | None
+        Folder of the written files.
+    files : list of pathlib.Path
+        Files written (CSV, Markdown, PNG, model files).
+    """
+
+    results: object
+    summary: object
+    out_dir: Path | None = None
+    files: list = dataclasses.field(default_factory=list)
+
+    def format(self, *, markdown=False, paper=False):
+        """The summary as text tables (see :func:`~mne_mmvsstma.training.report.format_summary`)."""
+        from .report import format_summary
+
+        return format_summary(self.summary, markdown=markdown, paper=paper)
+
+    def __str__(self):
+        return self.format()
+
+
+def _fill_eye(recs, fill_eye):
+    from ..datasets import fill_eye_nan
+
+    out = []
+    for rec in recs:
+        if rec.eye is not None and not np.isfinite(rec.eye).all():
+            if fill_eye is None:
+                raise ValueError(
+                    f"{rec!r}: eye features contain NaN; pass fill_eye (e.g. 'interpolate')"
+                )
+            n_bad = int((~np.isfinite(rec.eye)).sum())
+            logger.debug(f"{rec!r}: filling {n_bad} NaN eye values ({fill_eye})")
+            rec = dataclasses.replace(rec, eye=fill_eye_nan(rec.eye, rec.trial_ids,
+                                                            method=fill_eye))
+        out.append(rec)
+    return out
+
+
+def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_eye=None):
+    """Read the feature recordings of a dataset folder.
+
+    Parameters
+    ----------
+    root : path-like
+        Dataset folder.
+    dataset : str | None
+        Dataset name (``None``: detected).
+    subjects, sessions : list of int | None
+        Selection (``None``: all).
+    fill_eye : str | None
+        :func:`~mne_mmvsstma.datasets.fill_eye_nan` method applied to whole
+        recordings; ``None`` keeps NaN (fill the training and test parts
+        separately with :func:`split_recording`'s ``fill_eye``, as
+        :func:`run_protocol` does, so that no test statistic fills a
+        training value).
+
+    Returns
+    -------
+    recordings : list of FeatureRecording
+    """
+    from ..datasets import read_features
+
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise FileNotFoundError(f"Dataset folder does not exist: {root}")
+    kwargs = {}
+    if subjects is not None:
+        kwargs["subjects"] = list(subjects)
+    if sessions is not None:
+        kwargs["sessions"] = list(sessions)
+    # NaN eye values are counted and handled here (the reader's notice is silenced)
+    recs = read_features(root, dataset=dataset, verbose="error", **kwargs)
+    if not recs:
+        raise ValueError(f"No recordings found in {root} (subjects={subjects}, "
+                         f"sessions={sessions})")
+    n_nan = sum(int(np.isnan(r.eye).sum()) for r in recs if r.eye is not None)
+    if n_nan:
+        logger.info(f"{recs[0].dataset}: {n_nan} NaN eye-feature values in {len(recs)} "
+                    "recordings")
+    return recs if fill_eye is None else _fill_eye(recs, fill_eye)
+
+
+def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_kwargs):
+    from .api import evaluate, finetune
+
+    fit_kwargs = dict(fit_kwargs)
+    fusion_dim = fit_kwargs.pop("fusion_dim", None)
+    if spec.kind in ("concat", "attention"):
+        fusion, modality = spec.kind, None
+        model = {"eeg": pretrained["eeg"], "eye": pretrained["eye"]} if spec.pretrained else None
+        kwargs = model_kwargs
+        fit_kwargs = dict(fit_kwargs, fusion_dim=fusion_dim)
+    else:
+        fusion, modality = None, spec.kind
+        model = pretrained[spec.kind] if spec.pretrained else None
+        kwargs = eye_model_kwargs if spec.kind == "eye" else model_kwargs
+    clf = finetune(
+        [train], model=model, modality=modality, fusion=fusion, n_labels=spec.n_labels,
+        mask_ratio=spec.mask_ratio, model_kwargs=None if spec.pretrained else kwargs,
+        **fit_kwargs, verbose=False,
+    )
+    res = evaluate(clf, [test], mask_ratio=spec.mask_ratio, device=fit_kwargs["device"],
+                   random_state=fit_kwargs["random_state"], verbose=False)
+    res["n_train"] = len(train.labels)
+    res["n_labeled"] = _n_labeled(train, spec, fit_kwargs)
+    return res
+
+
+def _n_labeled(train, spec, fit_kwargs):
+    if spec.n_labels is None:
+        return len(train.labels)
+    if fit_kwargs.get("n_labels_per", "trial") == "total":
+        return min(spec.n_labels, len(train.labels))
+    _, counts = np.unique(train.trial_ids, return_counts=True)
+    return int(np.minimum(counts, spec.n_labels).sum())
+
+
+@verbose
+@fill_doc
+def run_protocol(
+    root,
+    *,
+    dataset=None,
+    tables=ALL_TABLES,
+    subjects=None,
+    sessions=None,
+    out_dir=None,
+    n_train_trials=None,
+    n_labels=10,
+    n_labels_per="trial",
+    mask_ratios=(0.3, 0.5, 0.7),
+    pretrain_mask_ratio=0.3,
+    pretrain_epochs=100,
+    finetune_epochs=100,
+    pretrain_batch_size=64,
+    batch_size=32,
+    model_kwargs=None,
+    eye_model_kwargs=None,
+    fusion_dim=None,
+    valid_size=0.2,
+    patience=20,
+    svm_kernel="linear",
+    svm_C=1.0,
+    fill_eye="interpolate",
+    plot=True,
+    resume=False,
+    device=None,
+    random_state=0,
+    verbose=None,
+):
+    """Run the paper's subject-dependent experiments on a dataset folder.
+
+    Parameters
+    ----------
+    root : path-like
+        Dataset folder (SEED-IV, SEED-V or SEED layout; read with
+        :func:`mne_mmvsstma.datasets.read_features`).
+    dataset : ``"SEED-IV"`` | ``"SEED-V"`` | ``"SEED"`` | None
+        Dataset name (``None``: detected from the folder layout).
+    tables : str | list of str
+        Tables to run, among ``"1"``, ``"2"``, ``"3"``, ``"4"`` and
+        ``"baselines"`` (a comma-separated string is accepted).
+    subjects, sessions : list of int | None
+        Subjects and sessions to use (``None``: all found).
+    out_dir : path-like | None
+        Output folder: ``results.csv`` (per subject and session),
+        ``summary.csv`` and ``summary.md`` (mean/std per model), PNG figures
+        (``bars_table<t>.png``, ``confusion_table<t>.png``) and the pretrained
+        extractors (``models/pretrained_<modality>.pt``). ``None`` writes
+        nothing.
+    n_train_trials : int | None
+        Training trials per session (``None``: SEED-IV 16, SEED-V 9, SEED 9).
+    n_labels : int
+        Labeled windows of Tables 3 and 4 (see ``n_labels_per``).
+    n_labels_per : ``"trial"`` | ``"total"``
+        Count ``n_labels`` per training trial (default) or in total.
+    mask_ratios : sequence of float
+        Mask ratios of Table 4.
+    pretrain_mask_ratio : float
+        Mask ratio of self-supervised pretraining.
+    pretrain_epochs, finetune_epochs : int
+        Maximum epochs of pretraining and of every fine-tuning.
+    pretrain_batch_size, batch_size : int
+        Batch sizes of pretraining and fine-tuning.
+    model_kwargs : dict | None
+        :class:`~mne_mmvsstma.models.MVSSTMA` parameters of the EEG extractor
+        (and of random-init fusion encoders); e.g. ``dict(n_layers=2)`` for a
+        small model. ``None``: the paper's architecture.
+    eye_model_kwargs : dict | None
+        Parameters of the eye extractor (``None``: same as ``model_kwargs``).
+    fusion_dim : int | None
+        Width of the per-modality projections of the fusion classifiers
+        (see :func:`~mne_mmvsstma.training.finetune`).
+    valid_size, patience : float, int | None
+        Early stopping of fine-tuning (see :func:`~mne_mmvsstma.training.finetune`).
+    svm_kernel, svm_C : str, float
+        SVM baseline settings.
+    fill_eye : str | None
+        Method filling NaN eye features (:func:`mne_mmvsstma.datasets.fill_eye_nan`,
+        within trials); ``None`` raises an error when there are any.
+    plot : bool
+        Write PNG figures (needs ``out_dir``).
+    resume : bool
+        Reuse ``results.csv`` rows and pretrained models already in
+        ``out_dir`` and run only what is missing.
+    %(device)s
+    %(random_state)s
+        The same seed is used for every fit (reproducible as a whole).
+    %(verbose)s
+
+    Returns
+    -------
+    result : ProtocolResult
+        ``results`` (per fit), ``summary`` (mean/std) and the files written;
+        ``print(result)`` shows the summary tables.
+    """
+    import pandas as pd
+
+    from .api import pretrain
+    from .baselines import svm_baseline
+    from .checkpoint import load_model, save_model
+    from .report import RESULT_COLUMNS, write_tables
+
+    t_start = time.perf_counter()
+    tables = _parse_tables(tables)
+    check_option("n_labels_per", n_labels_per, ("trial", "total"))
+    mask_ratios = tuple(float(r) for r in mask_ratios)
+    if out_dir is not None:
+        out_dir = Path(out_dir).expanduser()
+        out_dir.mkdir(parents=True, exist_ok=True)
+    elif resume:
+        raise ValueError("resume=True needs out_dir")
+    recs = read_recordings(root, dataset=dataset, subjects=subjects, sessions=sessions)
+    dataset = recs[0].dataset
+    has_eye = all(r.eye is not None for r in recs)
+    rows = _table_rows(tables, n_labels, n_labels_per, mask_ratios, has_eye)
+    if not rows:
+        raise ValueError(f"Nothing to run for tables {tables} on {dataset}")
+    splits = [split_recording(rec, n_train_trials, fill_eye=fill_eye) for rec in recs]
+    logger.info(
+        f"{dataset}: {len(recs)} recordings, tables {', '.join(tables)}: "
+        f"{len(rows)} results per recording"
+    )
+
+    # previous results (resume)
+    results_csv = None if out_dir is None else out_dir / "results.csv"
+    done = []
+    if resume and results_csv.exists():
+        done = pd.read_csv(results_csv).to_dict("records")
+        logger.info(f"Resuming: {len(done)} results read from {results_csv}")
+    done_keys = {(str(r["table"]), r["model"], r["setting"], int(r["subject"]),
+                  int(r["session"])) for r in done}
+    files = []
+
+    def todo(rec):
+        return [r for r in rows
+                if (r[0], r[1], r[2], rec.subject, rec.session) not in done_keys]
+
+    # pretraining (training parts of all recordings)
+    pretrained = {"eeg": None, "eye": None}
+    model_kwargs = dict(model_kwargs or {})
+    eye_model_kwargs = dict(model_kwargs if eye_model_kwargs is None else eye_model_kwargs)
+    kinds = {s.kind for rec in recs for (_, _, _, s) in todo(rec) if s.pretrained}
+    need_pre = {m for m in ("eeg", "eye") if m in kinds or kinds & {"concat", "attention"}}
+    for modality in sorted(need_pre):
+        fname = None if out_dir is None else out_dir / "models" / f"pretrained_{modality}.pt"
+        if resume and fname is not None and fname.exists():
+            pretrained[modality] = load_model(fname, device=None)
+            logger.info(f"Loaded the pretrained {modality} extractor from {fname}")
+            continue
+        t0 = time.perf_counter()
+        pretrained[modality] = pretrain(
+            [tr for tr, _ in splits], modality=modality, mask_ratio=pretrain_mask_ratio,
+            n_epochs=pretrain_epochs, batch_size=pretrain_batch_size,
+            model_kwargs=model_kwargs if modality == "eeg" else eye_model_kwargs,
+            device=device, random_state=random_state,
+            checkpoint_dir=None if out_dir is None else out_dir / "checkpoints",
+            resume=resume,
+        )
+        logger.info(f"Pretrained the {modality} extractor in {time.perf_counter() - t0:.1f} s")
+        if fname is not None:
+            files.append(save_model(pretrained[modality], fname))
+
+    fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, valid_size=valid_size,
+                      patience=patience, n_labels_per=n_labels_per, device=device,
+                      random_state=random_state, fusion_dim=fusion_dim)
+    new_rows = []
+    n_fits = sum(len(todo(rec)) for rec in recs)
+    from .api import _progress
+
+    with _progress(n_fits, "protocol") as pbar:
+        for rec, (train, test) in zip(recs, splits):
+            cache = {}
+            for table, model_name, setting, spec in todo(rec):
+                t0 = time.perf_counter()
+                if spec not in cache:
+                    if spec.kind.startswith("svm-"):
+                        res = svm_baseline(train, test, modality=spec.kind[4:],
+                                           kernel=svm_kernel, C=svm_C)
+                        res["n_train"] = res["n_labeled"] = len(train.labels)
+                    else:
+                        res = _run_nn(spec, train, test, pretrained, fit_kwargs,
+                                      model_kwargs, eye_model_kwargs)
+                    cache[spec] = res
+                res = cache[spec]
+                row = dict(
+                    dataset=dataset, table=table, model=model_name, setting=setting,
+                    subject=rec.subject, session=rec.session, accuracy=res["accuracy"],
+                    n_train=res["n_train"], n_labeled=res["n_labeled"],
+                    n_test=len(res["y_true"]), n_classes=len(res["classes"]),
+                    classes=json.dumps(np.asarray(res["classes"]).tolist()),
+                    confusion_matrix=json.dumps(np.asarray(res["confusion_matrix"]).tolist()),
+                )
+                new_rows.append(row)
+                logger.debug(f"sub-{rec.subject} ses-{rec.session} table {table} {model_name} "
+                             f"{setting}: {100 * res['accuracy']:.2f}% "
+                             f"({time.perf_counter() - t0:.1f} s)")
+                if results_csv is not None:
+                    pd.DataFrame(done + new_rows).to_csv(results_csv, index=False)
+                pbar.set_postfix_str(f"sub-{rec.subject} ses-{rec.session} {model_name}")
+                pbar.update(1)
+
+    columns = RESULT_COLUMNS + ["classes", "confusion_matrix"]
+    results = pd.DataFrame(done + new_rows, columns=columns)
+    results["table"] = results["table"].astype(str)
+    order = {(r[0], r[1], r[2]): i for i, r in enumerate(rows)}
+    results["_order"] = [order.get((t, m, s), len(order)) for t, m, s in
+                         zip(results["table"], results["model"], results["setting"])]
+    results = results.sort_values(["_order", "subject", "session"], kind="stable")
+    results = results.drop(columns="_order").reset_index(drop=True)
+    if out_dir is not None:
+        summary, table_files = write_tables(results, out_dir)
+        files.extend(table_files)
+        if plot:
+            files.extend(plot_results(results, out_dir, event_id=recs[0].event_id))
+    else:
+        from .report import summarize
+
+        summary = summarize(results)
+    logger.info(f"Protocol done in {time.perf_counter() - t_start:.1f} s")
+    return ProtocolResult(results=results, summary=summary, out_dir=out_dir, files=files)
+
+
+def plot_results(results, out_dir, *, event_id=None):
+    """Write per-subject bar charts and confusion matrices (PNG) for every table.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Per-fit results (from :func:`run_protocol` or ``results.csv``).
+    out_dir : path-like
+        Folder of the PNG files.
+    event_id : dict | None
+        Emotion name -> label code, to name the confusion-matrix classes.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+    """
+    from .report import TABLE_TITLES, plot_confusion_matrices, plot_subject_bars
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    code_to_name = {v: k for k, v in (event_id or {}).items()}
+    for table in dict.fromkeys(results["table"].astype(str)):
+        sub = results[results["table"].astype(str) == table]
+        n_classes = int(sub["n_classes"].max())
+        title = TABLE_TITLES.get(table, f"Table {table}")
+        files.append(plot_subject_bars(sub, out_dir / f"bars_table{table}.png", title=title,
+                                       chance=1.0 / n_classes))
+        matrices, names = {}, None
+        for (model, setting), grp in sub.groupby(["model", "setting"], sort=False):
+            total = None
+            for cm_json, cls_json in zip(grp["confusion_matrix"], grp["classes"]):
+                cm = np.asarray(json.loads(cm_json))
+                classes = json.loads(cls_json)
+                if total is None:
+                    total, names = cm, classes
+                elif cm.shape == total.shape and classes == names:
+                    total = total + cm
+            label = f"{model} | {setting}" if setting else model
+            matrices[label] = total
+        class_names = None if names is None else [str(code_to_name.get(c, c)) for c in names]
+        files.append(plot_confusion_matrices(matrices, out_dir / f"confusion_table{table}.png",
+                                             class_names=class_names, title=title))
+    return files

@@ -1,0 +1,110 @@
+"""The mne-mmvsstma command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import pytest
+
+from mne_mmvsstma.cli import build_parser, main
+
+TINY_EPOCHS = ["--epochs", "2"]
+
+
+@pytest.fixture(scope="module")
+def seed_iv_root(tmp_path_factory):
+    from mne_mmvsstma.datasets import simulate_seed_iv
+
+    root = tmp_path_factory.mktemp("SEED-IV")
+    return simulate_seed_iv(root, n_subjects=2, sessions=(1,), n_trials=12, n_windows=3,
+                            raw=False, random_state=0, verbose=False)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch = pytest.importorskip("torch")
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_entry_point_and_help(capsys):
+    eps = entry_points(group="console_scripts")
+    assert any(ep.name == "mne-mmvsstma" and ep.value == "mne_mmvsstma.cli:main" for ep in eps)
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--help"])
+    assert exc.value.code == 0
+    assert "--out-dir" in capsys.readouterr().out
+    for cmd in ("demo", "pretrain", "finetune", "evaluate", "protocol"):
+        assert cmd in build_parser().format_help()
+
+
+def test_cli_import_is_light():
+    code = "import sys, mne_mmvsstma.cli; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_demo(tmp_path, capsys):
+    out = tmp_path / "demo"
+    ret = main(["demo", "--out-dir", str(out), "--subjects", "2", "--windows", "4",
+                "--epochs", "2", "--pretrain-epochs", "1", "--tables", "2,baselines", "-q"])
+    assert ret == 0
+    text = capsys.readouterr().out
+    for word in ("Table 2", "MV-SSTMA-EEG", "Concat", "Att", "SVM-EEG", "chance level 25%"):
+        assert word in text
+    assert (out / "SEED-IV" / "eeg_feature_smooth" / "1").is_dir()
+    assert (out / "results" / "summary.md").is_file()
+    assert (out / "results" / "bars_table2.png").is_file()
+
+
+def test_pretrain_finetune_evaluate(seed_iv_root, tmp_path, capsys):
+    common = ["--train-trials", "8", "--model-size", "demo", "-q"]
+    eeg, eye, clf = tmp_path / "eeg.pt", tmp_path / "eye.pt", tmp_path / "clf.pt"
+    assert main(["pretrain", str(seed_iv_root), "-o", str(eeg), *TINY_EPOCHS, *common]) == 0
+    assert main(["pretrain", str(seed_iv_root), "--modality", "eye", "-o", str(eye),
+                 "--epochs", "1", "--checkpoint-dir", str(tmp_path / "ck"), *common]) == 0
+    assert (tmp_path / "ck" / "pretrain_eye.pt").is_file()
+    assert "Pretrained eye extractor on 2 recordings" in capsys.readouterr().out
+    assert main(["finetune", str(seed_iv_root), "--subject", "1", "--session", "1",
+                 "--fusion", "attention", "--pretrained-eeg", str(eeg), "--pretrained-eye",
+                 str(eye), "-o", str(clf), *TINY_EPOCHS, *common]) == 0
+    assert "Fine-tuned attention classifier for sub-1 ses-1" in capsys.readouterr().out
+    assert main(["evaluate", str(seed_iv_root), "--model", str(clf), "--subject", "1",
+                 "--session", "1", "--train-trials", "8", "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "test trials: accuracy" in text and "on 12 windows" in text
+    assert "confusion matrix" in text and "mean attention weights" in text
+    # single modality from a pretrained eye extractor
+    clf_eye = tmp_path / "clf_eye.pt"
+    assert main(["finetune", str(seed_iv_root), "--subject", "2", "--session", "1",
+                 "--pretrained-eye", str(eye), "-o", str(clf_eye), *TINY_EPOCHS,
+                 *common]) == 0
+    assert "Fine-tuned eye classifier" in capsys.readouterr().out
+
+
+def test_protocol_command(seed_iv_root, tmp_path, capsys):
+    out = tmp_path / "proto"
+    assert main(["protocol", str(seed_iv_root), "--tables", "baselines", "--out-dir", str(out),
+                 "--train-trials", "8", "--no-plots", "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "SVM-Concat" in text and "Baselines" in text
+    assert (out / "results.csv").is_file() and not (out / "bars_tablebaselines.png").exists()
+
+
+def test_cli_errors(seed_iv_root, tmp_path, capsys):
+    ret = main(["evaluate", str(seed_iv_root), "--model", str(tmp_path / "missing.pt"),
+                "--subject", "1", "--session", "1", "--train-trials", "8", "-q"])
+    assert ret == 1
+    assert "model does not exist" in capsys.readouterr().err
+    ret = main(["protocol", str(tmp_path / "nope"), "--tables", "2", "-q"])
+    assert ret == 1
+    assert "does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["protocol", str(seed_iv_root), "--subjects", "a,b"])

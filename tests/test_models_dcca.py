@@ -1,0 +1,119 @@
+"""dcca_loss against a NumPy / SciPy reference."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+
+from mne_mmvsstma.models import dcca_loss
+
+
+def _reference(h1, h2, reg=1e-3, out_dim=None):
+    """Andrew et al. (2013) total correlation with SciPy's matrix square root and SVD."""
+    n = h1.shape[0]
+    h1 = h1 - h1.mean(0)
+    h2 = h2 - h2.mean(0)
+    s11 = h1.T @ h1 / (n - 1) + reg * np.eye(h1.shape[1])
+    s22 = h2.T @ h2 / (n - 1) + reg * np.eye(h2.shape[1])
+    s12 = h1.T @ h2 / (n - 1)
+    inv1 = np.linalg.inv(np.real(scipy.linalg.sqrtm(s11)))
+    inv2 = np.linalg.inv(np.real(scipy.linalg.sqrtm(s22)))
+    sing = np.linalg.svd(inv1 @ s12 @ inv2, compute_uv=False)  # descending
+    if out_dim is not None:
+        sing = sing[:out_dim]
+    return -sing.sum()
+
+
+@pytest.mark.parametrize("d1, d2", [(6, 6), (4, 9), (10, 3)])
+@pytest.mark.parametrize("out_dim", [None, 1, 3])
+@pytest.mark.parametrize("reg", [1e-3, 0.5])
+@pytest.mark.parametrize("method", ["cholesky", "eigh"])
+def test_matches_numpy_reference(d1, d2, out_dim, reg, method):
+    rng = np.random.default_rng(d1 * 10 + d2)
+    n = 50
+    shared = rng.standard_normal((n, 3))
+    h1 = shared @ rng.standard_normal((3, d1)) + 0.7 * rng.standard_normal((n, d1))
+    h2 = shared @ rng.standard_normal((3, d2)) + 0.7 * rng.standard_normal((n, d2))
+    expected = _reference(h1, h2, reg, out_dim)
+    for dtype in (torch.float64, torch.float32):
+        loss = dcca_loss(
+            torch.tensor(h1, dtype=dtype),
+            torch.tensor(h2, dtype=dtype),
+            reg=reg,
+            out_dim=out_dim,
+            method=method,
+        )
+        assert loss.ndim == 0 and loss.dtype == dtype
+        np.testing.assert_allclose(
+            loss.item(), expected, rtol=1e-5 if dtype == torch.float32 else 1e-10
+        )
+
+
+def test_perfectly_correlated_and_independent():
+    rng = np.random.default_rng(0)
+    h1 = torch.tensor(rng.standard_normal((500, 5)))
+    mix = torch.tensor(rng.standard_normal((5, 5)))
+    h2 = h1 @ mix + 3.0  # invertible linear map: all canonical correlations are 1
+    for method in ("cholesky", "eigh"):
+        loss = dcca_loss(h1, h2, reg=1e-8, method=method)
+        np.testing.assert_allclose(loss.item(), -5.0, atol=1e-5)
+    assert dcca_loss(h1, h2, reg=1e-8, out_dim=2).item() == pytest.approx(-2.0, abs=1e-5)
+    # with the default ridge the correlations are slightly below one
+    assert -5.0 < dcca_loss(h1, h2).item() < -4.9
+    h3 = torch.tensor(rng.standard_normal((5000, 4)))
+    h4 = torch.tensor(rng.standard_normal((5000, 4)))
+    assert -0.2 < dcca_loss(h3, h4).item() <= 0.0
+
+
+def test_gradients_finite_and_increase_correlation():
+    torch.manual_seed(0)
+    h1 = torch.randn(64, 8, requires_grad=True)
+    h2 = torch.randn(64, 8, requires_grad=True)
+    loss = dcca_loss(h1, h2)
+    loss.backward()
+    assert torch.isfinite(h1.grad).all() and torch.isfinite(h2.grad).all()
+    # rank-deficient and constant inputs still give finite gradients
+    for a in (torch.zeros(16, 4), torch.randn(16, 1).repeat(1, 4), torch.randn(3, 6)):
+        a = a.clone().requires_grad_()
+        b = torch.randn(a.shape[0], 5, requires_grad=True)
+        dcca_loss(a, b).backward()
+        assert torch.isfinite(a.grad).all() and torch.isfinite(b.grad).all()
+    # gradient descent on the loss increases the total correlation
+    a = torch.randn(64, 4, requires_grad=True)
+    b = torch.randn(64, 4)
+    opt = torch.optim.SGD([a], lr=0.5)
+    start = dcca_loss(a, b).item()
+    for _ in range(20):
+        opt.zero_grad()
+        dcca_loss(a, b).backward()
+        opt.step()
+    assert dcca_loss(a, b).item() < start - 0.4
+
+
+def test_autocast_and_dtypes():
+    h1, h2 = torch.randn(32, 4), torch.randn(32, 4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        loss = dcca_loss(h1.bfloat16(), h2.bfloat16())
+    assert loss.dtype == torch.float32
+    np.testing.assert_allclose(
+        loss.item(),
+        _reference(h1.bfloat16().double().numpy(), h2.bfloat16().double().numpy()),
+        rtol=1e-5,
+    )
+
+
+def test_invalid_inputs():
+    with pytest.raises(ValueError, match="2-D"):
+        dcca_loss(torch.randn(4), torch.randn(4, 2))
+    with pytest.raises(ValueError, match="same number of samples"):
+        dcca_loss(torch.randn(4, 2), torch.randn(5, 2))
+    with pytest.raises(ValueError, match="at least 2"):
+        dcca_loss(torch.randn(1, 2), torch.randn(1, 2))
+    with pytest.raises(ValueError, match="out_dim"):
+        dcca_loss(torch.randn(4, 2), torch.randn(4, 3), out_dim=3)
+    with pytest.raises(ValueError, match="reg"):
+        dcca_loss(torch.randn(4, 2), torch.randn(4, 3), reg=-1)
+    with pytest.raises(ValueError, match="method"):
+        dcca_loss(torch.randn(4, 2), torch.randn(4, 3), method="svd")
+    with pytest.raises(TypeError, match="tensors"):
+        dcca_loss(np.zeros((4, 2)), torch.randn(4, 2))

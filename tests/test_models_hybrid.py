@@ -1,0 +1,218 @@
+"""HybridBlock: shapes, causality, attention equivalences, gradients."""
+
+import copy
+import pickle
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from mne_mmvsstma.models import HybridBlock
+
+BACKENDS = [(False, "sdpa"), (True, "sdpa"), (True, "chunked")]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: one thread avoids OpenMP synchronisation costs on busy machines."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def _block(**kwargs):
+    torch.manual_seed(0)
+    params = dict(emb_dim=8, n_heads=2, head_dim=8, drop_prob=0.0)
+    params.update(kwargs)
+    return HybridBlock(**params)
+
+
+def _randomise_biases(block):
+    with torch.no_grad():
+        for p in (block.q_bias, block.v_bias, block.out_bias):
+            p.normal_()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        dict(kernel_sizes=(3,), dilation=2),
+        dict(kernel_sizes=(9, 4, 2, 1), dilation=(1, 2, 3, 1)),
+        dict(emb_dim=12, n_heads=3, head_dim=4, ff_dim=7),  # head_dim < emb_dim: plain form
+        dict(activation=nn.ReLU, drop_prob=0.3),
+    ],
+)
+def test_shapes(kwargs):
+    block = _block(**kwargs)
+    D = block.emb_dim
+    for shape in [(3, 5, 4, D), (1, 2, 1, D), (2, 7, 12, D)]:
+        x = torch.randn(shape)
+        assert block(x).shape == shape
+        block.eval()
+        assert block(x).shape == shape
+        block.train()
+
+
+def test_invalid_parameters():
+    with pytest.raises(ValueError, match="emb_dim"):
+        HybridBlock(emb_dim=0)
+    with pytest.raises(ValueError, match="kernel_sizes"):
+        HybridBlock(kernel_sizes=())
+    with pytest.raises(ValueError, match="dilation"):
+        HybridBlock(kernel_sizes=(3, 3), dilation=(1, 2, 3))
+    with pytest.raises(ValueError, match="drop_prob"):
+        HybridBlock(drop_prob=1.0)
+    with pytest.raises(ValueError, match="attention_backend"):
+        HybridBlock(attention_backend="flash")
+    with pytest.raises(ValueError, match=r"emb_dim=16\)"):
+        HybridBlock()(torch.randn(2, 3, 4, 8))
+
+
+@pytest.mark.parametrize("fused, backend", BACKENDS)
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_causal(fused, backend, dilation):
+    """Perturbing time steps > t leaves the outputs at times <= t unchanged."""
+    block = _block(
+        kernel_sizes=(5, 3, 2), dilation=dilation, fused_attention=fused, attention_backend=backend
+    )
+    _randomise_biases(block)
+    block.eval()
+    x = torch.randn(2, 6, 9, 8)
+    y = block(x)
+    for t in range(9):
+        x2 = x.clone()
+        x2[:, :, t + 1 :] += 10 * torch.randn_like(x2[:, :, t + 1 :])
+        y2 = block(x2)
+        torch.testing.assert_close(y2[:, :, : t + 1], y[:, :, : t + 1])
+        if t < 8:  # the future does change the future
+            assert not torch.allclose(y2[:, :, t + 1 :], y[:, :, t + 1 :])
+
+
+def test_causal_conv_matches_conv1d():
+    """The stacked-kernel convolution equals per-branch causal Conv1d."""
+    block = _block(kernel_sizes=(5, 3, 2), dilation=(1, 2, 3))
+    x = torch.randn(2, 3, 11, 8)
+    out = block.causal_conv(x)
+    seq = x.permute(0, 1, 3, 2).reshape(6, 8, 11)  # (B*C, D, T)
+    for b, (w, k, d) in enumerate(zip(block.conv_weights, (5, 3, 2), (1, 2, 3))):
+        ref = F.conv1d(F.pad(seq, ((k - 1) * d, 0)), w, dilation=d)  # (B*C, D, T)
+        ref = ref.reshape(2, 3, 8, 11).permute(0, 1, 3, 2)
+        torch.testing.assert_close(out[..., b * 8 : (b + 1) * 8], ref, atol=1e-5, rtol=1e-5)
+
+
+def _reference_block(block, x):
+    """Per-branch, per-time-step loop implementation with nn.functional attention."""
+    B, C, T, D = x.shape
+    H, hd = block.n_heads, block.head_dim
+    z = block.norm_branches(block.causal_conv(x).reshape(B * C * T, -1)).view(B, C, T, -1)
+    total = torch.zeros_like(x)
+    for b in range(block.n_branches):
+        for t in range(T):
+            zt = z[:, :, t, b * D : (b + 1) * D]  # (B, C, D)
+            q = (zt @ block.q_weight[b] + block.q_bias[b]).view(B, C, H, hd).transpose(1, 2)
+            k = (zt @ block.k_weight[b]).view(B, C, H, hd).transpose(1, 2)
+            v = (zt @ block.v_weight[b] + block.v_bias[b]).view(B, C, H, hd).transpose(1, 2)
+            att = torch.softmax(q @ k.transpose(-1, -2) / hd**0.5, dim=-1)
+            o = (att @ v).transpose(1, 2).reshape(B, C, H * hd)
+            total[:, :, t] += o @ block.out_weight[b]
+    h = block.norm_attn(x + total + block.out_bias)
+    return block.norm_ffn(h + block.ffn(h))
+
+
+@pytest.mark.parametrize("fused, backend", BACKENDS)
+def test_matches_loop_reference(fused, backend):
+    block = _block(fused_attention=fused, attention_backend=backend).double()
+    _randomise_biases(block)
+    x = torch.randn(3, 5, 6, 8, dtype=torch.float64)
+    for mode in (True, False):  # batch statistics, then running statistics
+        block.train(mode)
+        torch.testing.assert_close(block(x), _reference_block(block, x))
+
+
+def test_forms_and_backends_agree_with_gradients():
+    """Plain / fused attention and sdpa / chunked kernels: same outputs and gradients."""
+    block = _block().double()
+    _randomise_biases(block)
+    x = torch.randn(4, 7, 5, 8, dtype=torch.float64)
+    weight = torch.randn(4, 7, 5, 8, dtype=torch.float64)
+    results = []
+    for fused, backend in BACKENDS:
+        for keep in (1 << 30, 0):  # chunked kernel: keep probabilities / recompute them
+            block.fused_attention, block.attention_backend, block.keep_bytes = fused, backend, keep
+            block.zero_grad()
+            xx = x.clone().requires_grad_()
+            y = block(xx)
+            (y * weight).sum().backward()
+            grads = [xx.grad] + [p.grad for p in block.parameters()]
+            assert all(g is not None and torch.isfinite(g).all() for g in grads)
+            results.append((y.detach(), grads))
+    y0, g0 = results[0]
+    for y, grads in results[1:]:
+        torch.testing.assert_close(y, y0)
+        for g, ref in zip(grads, g0):
+            torch.testing.assert_close(g, ref)
+
+
+def test_chunked_kernel_gradcheck():
+    block = _block(emb_dim=4, n_heads=2, head_dim=4, kernel_sizes=(2, 1)).double()
+    block.attention_backend = "chunked"
+    block.chunk_elements = 8  # several chunks, the last one partial
+    _randomise_biases(block)
+    block.eval()
+    x = torch.randn(2, 3, 3, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(block, (x,))
+    block.keep_bytes = 0
+    assert torch.autograd.gradcheck(block, (x,))
+
+
+def test_chunked_kernel_buffers():
+    block = _block(attention_backend="chunked")
+    x = torch.randn(2, 5, 4, 8, requires_grad=True)
+    block(x).sum().backward()
+    assert len(block._buffer_pool) == 1
+    probs = block._buffer_pool[0][0]
+    block(x).sum().backward()  # reuses the pooled buffers
+    assert len(block._buffer_pool) == 1 and block._buffer_pool[0][0] is probs
+    # retained graph: a second backward still works
+    x.grad = None
+    y = block(x)
+    y.sum().backward(retain_graph=True)
+    g = x.grad.clone()
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, 2 * g)
+    # the pool is neither copied nor pickled, and eval() releases it
+    assert len(copy.deepcopy(block)._buffer_pool) == 0
+    assert len(pickle.loads(pickle.dumps(block))._buffer_pool) == 0
+    block.eval()
+    assert len(block._buffer_pool) == 0
+    with torch.no_grad():
+        block.train()
+        block(x)
+    assert len(block._buffer_pool) == 0
+
+
+@pytest.mark.parametrize("fused, backend", BACKENDS)
+def test_attention_weights(fused, backend):
+    """Attention rows sum to one, and they reproduce the block's attention output."""
+    block = _block(fused_attention=fused, attention_backend=backend).double().eval()
+    _randomise_biases(block)
+    B, C, T, D = 2, 6, 3, 8
+    x = torch.randn(B, C, T, D, dtype=torch.float64)
+    att = block.attention_weights(x)
+    assert att.shape == (B, 3, T, 2, C, C)
+    assert (att >= 0).all()
+    torch.testing.assert_close(att.sum(-1), torch.ones(B, 3, T, 2, C, dtype=torch.float64))
+    # sum_branches sum_heads att @ (z W_v + b_v) W_o + b_o = the block's attention output
+    z = block.norm_branches(block.causal_conv(x).reshape(B * C * T, -1)).view(B, C, T, 3, D)
+    expected = torch.zeros(B, C, T, D, dtype=torch.float64) + block.out_bias
+    for r in range(3):
+        v = (z[:, :, :, r] @ block.v_weight[r] + block.v_bias[r]).view(B, C, T, 2, 8)
+        v = v.permute(0, 2, 3, 1, 4)  # (B, T, H, C, hd)
+        o = (att[:, r] @ v).permute(0, 3, 1, 2, 4).reshape(B, C, T, 16)
+        expected += o @ block.out_weight[r]
+    with torch.no_grad():
+        actual = block._attention(z.reshape(B, C, T, -1)) + block._value_bias()
+    torch.testing.assert_close(actual, expected)

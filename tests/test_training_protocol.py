@@ -1,0 +1,137 @@
+"""Protocol runner, SVM baselines and reports on a tiny simulated SEED-IV folder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from mne_mmvsstma.datasets import simulate_seed_iv  # noqa: E402
+from mne_mmvsstma.training import run_protocol, split_recording, svm_baseline  # noqa: E402
+from mne_mmvsstma.training.protocol import read_recordings  # noqa: E402
+from mne_mmvsstma.training.report import format_summary, summarize  # noqa: E402
+
+TINY = dict(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=8)
+# 12 trials x 4 windows; the first 8 trials (all 4 classes) train, the last 4 test
+N_TRIALS, N_TRAIN = 12, 8
+
+
+@pytest.fixture(scope="module")
+def seed_iv_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("SEED-IV")
+    return simulate_seed_iv(root, n_subjects=2, sessions=(1,), n_trials=N_TRIALS, n_windows=4,
+                            raw=False, random_state=0, verbose=False)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_split_recording(seed_iv_root):
+    rec = read_recordings(seed_iv_root, subjects=[1])[0]
+    assert np.isnan(rec.eye).any()  # the simulated files contain NaN like the real ones
+    train, test = split_recording(rec, N_TRAIN, fill_eye="interpolate")
+    assert set(np.unique(train.trial_ids)) == set(range(N_TRAIN))
+    assert set(np.unique(test.trial_ids)) == set(range(N_TRAIN, N_TRIALS))
+    assert len(train.labels) + len(test.labels) == rec.n_windows
+    assert np.isfinite(train.eye).all() and np.isfinite(test.eye).all()
+    full = rec.__class__(**{**rec.__dict__, "trial_ids": np.repeat(np.arange(24), 2),
+                            "labels": np.zeros(48, int), "eeg": None, "eye": None})
+    tr, te = split_recording(full)  # SEED-IV default: 16 / 8 trials
+    assert len(np.unique(tr.trial_ids)) == 16 and len(np.unique(te.trial_ids)) == 8
+    with pytest.raises(ValueError, match="n_train_trials"):
+        split_recording(rec, N_TRIALS)
+
+
+def test_svm_baseline_beats_chance(seed_iv_root):
+    recs = read_recordings(seed_iv_root)
+    accs = []
+    for rec in recs:
+        train, test = split_recording(rec, N_TRAIN, fill_eye="interpolate")
+        for modality in ("eeg", "eye", "concat"):
+            res = svm_baseline(train, test, modality=modality)
+            assert res["confusion_matrix"].sum() == len(test.labels)
+            accs.append(res["accuracy"])
+    assert np.mean(accs) > 0.4  # chance 0.25
+    with pytest.raises(ValueError, match="NaN"):
+        svm_baseline(*split_recording(recs[0], N_TRAIN), modality="eye")
+
+
+def test_run_protocol_all_tables(seed_iv_root, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    kw = dict(n_train_trials=N_TRAIN, pretrain_epochs=2, finetune_epochs=2, n_labels=2,
+              model_kwargs=TINY, batch_size=16, valid_size=0.25, verbose=False)
+    result = run_protocol(seed_iv_root, out_dir=out, **kw)
+    res = result.results
+    # rows per recording: T1 4, T2 3, T3 3, T4 9, baselines 3
+    assert len(res) == 2 * 22
+    assert set(res["table"]) == {"1", "2", "3", "4", "baselines"}
+    assert res["accuracy"].between(0, 1).all()
+    t3 = res[res["table"] == "3"]
+    assert (t3["n_labeled"] == 2 * N_TRAIN).all()  # 2 labels per training trial
+    # identical configurations are fitted once and reported in both tables
+    t1 = res[(res["table"] == "1") & (res["setting"] == "pretrained")
+             & (res["model"] == "MV-SSTMA-EEG")]
+    t2 = res[(res["table"] == "2") & (res["model"] == "MV-SSTMA-EEG")]
+    np.testing.assert_array_equal(t1["accuracy"].to_numpy(), t2["accuracy"].to_numpy())
+    for name in ("results.csv", "summary.csv", "summary.md", "bars_table1.png",
+                 "confusion_table4.png", "bars_tablebaselines.png",
+                 "models/pretrained_eeg.pt", "models/pretrained_eye.pt"):
+        assert (out / name).is_file(), name
+    assert (out / "bars_table2.png").read_bytes()[:4] == b"\x89PNG"
+    csv = pd.read_csv(out / "results.csv")
+    assert list(csv.columns[:7]) == ["dataset", "table", "model", "setting", "subject",
+                                     "session", "accuracy"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary) == 22 and summary["n_subjects"].eq(2).all()
+    md = (out / "summary.md").read_text()
+    assert "Table 4" in md and "mask 70%" in md and "SVM-Concat" in md
+    assert "(paper)" in md and "90.16/5.44" in md  # reference values of the real data
+    text = str(result)
+    assert "Att" in text and "/" in text
+
+    # resume: everything is read back, nothing is refitted
+    from mne_mmvsstma.training import api
+
+    def fail(*args, **kwargs):
+        raise AssertionError("should not train when resuming a finished run")
+
+    monkeypatch.setattr(api, "finetune", fail)
+    monkeypatch.setattr(api, "pretrain", fail)
+    again = run_protocol(seed_iv_root, out_dir=out, resume=True, **kw)
+    pd.testing.assert_frame_equal(again.results, result.results, check_dtype=False)
+
+
+def test_run_protocol_errors(seed_iv_root, tmp_path):
+    with pytest.raises(ValueError, match="tables"):
+        run_protocol(seed_iv_root, tables="5", verbose=False)
+    with pytest.raises(ValueError, match="NaN"):
+        run_protocol(seed_iv_root, tables="baselines", fill_eye=None,
+                     n_train_trials=N_TRAIN, verbose=False)
+    with pytest.raises(FileNotFoundError):
+        run_protocol(tmp_path / "nope", tables="2", verbose=False)
+    with pytest.raises(ValueError, match="resume=True needs out_dir"):
+        run_protocol(seed_iv_root, tables="2", resume=True, verbose=False)
+
+
+def test_summarize_paper_format():
+    rows = []
+    for subject, accs in ((1, (0.8, 0.9)), (2, (0.6, 0.6))):
+        for session, acc in enumerate(accs, 1):
+            rows.append(dict(dataset="SEED-IV", table="2", model="Att", setting="all labels",
+                             subject=subject, session=session, accuracy=acc))
+    summary = summarize(pd.DataFrame(rows))
+    row = summary.iloc[0]
+    # sessions averaged per subject (85 %, 60 %), then mean/std over subjects
+    assert row["mean"] == pytest.approx(72.5) and row["std"] == pytest.approx(12.5)
+    assert row["mean/std"] == "72.50/12.50" and row["n_subjects"] == 2 and row["n_fits"] == 4
+    text = format_summary(summary, paper=True)
+    assert "72.50/12.50" in text and "90.16/5.44" in text
+    md = format_summary(summary, markdown=True)
+    assert md.startswith("## Table 2") and "| model" in md
