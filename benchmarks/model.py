@@ -24,7 +24,9 @@ Examples
 --------
     python benchmarks/model.py                       # CPU, 2 threads
     python benchmarks/model.py --device cuda --amp bf16 --batch-size 64 1024
-    python benchmarks/model.py --attention-backend sdpa chunked   # compare kernels
+    python benchmarks/model.py --device cuda --compile reduce-overhead --batch-size 64 512
+    python benchmarks/model.py --attention-backend auto sdpa loop   # compare kernels
+    python benchmarks/model.py --omp-wait-policy passive   # busy shared CPU
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def _time_steps(step, device, warmup: int, steps: int):
     return walls, cpus
 
 
-def _workloads(pre, eeg_clf, fusion, batch_size, device, amp):
+def _workloads(pre, eeg_clf, fusion, batch_size, device, amp, compile_mode="none"):
     import torch
     from torch.nn import functional as F
 
@@ -138,8 +140,14 @@ def _workloads(pre, eeg_clf, fusion, batch_size, device, amp):
     def autocast():
         return torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp)
 
+    def maybe_compile(fn):
+        if compile_mode == "none":
+            return fn
+        return torch.compile(fn, mode=None if compile_mode == "default" else compile_mode)
+
     def train_step(model, loss_fn, lr):
         opt = torch.optim.AdamW(model.parameters(), lr=lr)
+        loss_fn = maybe_compile(loss_fn)
 
         def step():
             model.train()
@@ -152,10 +160,12 @@ def _workloads(pre, eeg_clf, fusion, batch_size, device, amp):
 
         return step
 
+    infer = maybe_compile(eeg_clf)
+
     def inference_step():
         eeg_clf.eval()
         with torch.inference_mode(), autocast():
-            eeg_clf(x)
+            infer(x)
 
     return {
         "pretrain": train_step(pre, lambda: pre.forward_pretrain(x)["loss"], 1.5e-4),
@@ -183,6 +193,12 @@ def main(argv=None) -> int:
         default="bf16",
         choices=["bf16", "fp16", "none"],
         help="autocast dtype on CUDA (ignored on CPU)",
+    )
+    parser.add_argument(
+        "--compile",
+        default="none",
+        choices=["none", "default", "reduce-overhead", "max-autotune"],
+        help="torch.compile the loss / forward functions with this mode",
     )
     parser.add_argument(
         "--attention-backend",
@@ -217,6 +233,8 @@ def main(argv=None) -> int:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         where = f"{torch.cuda.get_device_name(device)}, autocast {args.amp}"
+        if args.compile != "none":
+            where += f", torch.compile mode={args.compile}"
     else:
         torch.set_num_threads(args.threads)
         policy = os.environ.get("OMP_WAIT_POLICY", "unset")
@@ -238,7 +256,7 @@ def main(argv=None) -> int:
                 f"EEG+eye fusion classifier {_n_params(fusion):,}"
             )
         for bs in args.batch_size:
-            work = _workloads(pre, eeg_clf, fusion, bs, device, args.amp)
+            work = _workloads(pre, eeg_clf, fusion, bs, device, args.amp, args.compile)
             for name in args.workloads:
                 walls, cpus = _time_steps(work[name], device, args.warmup, args.steps)
                 med, best = statistics.median(walls), min(walls)

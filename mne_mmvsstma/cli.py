@@ -104,6 +104,8 @@ def build_parser():
                    help="pretraining epochs (default 5)")
     p.add_argument("--tables", default=DEMO_TABLES,
                    help=f"tables to run among 1,2,3,4,baselines (default {DEMO_TABLES})")
+    p.add_argument("--n-labels", type=int, default=5,
+                   help="labeled windows per training trial in tables 3 and 4 (default 5)")
     _add_arch(p, default="demo")
     _add_common(p)
 
@@ -217,7 +219,7 @@ def cmd_demo(args):
     result = run_protocol(
         root, dataset="SEED-IV", tables=args.tables, subjects=list(range(1, args.subjects + 1)),
         sessions=[1], out_dir=out_dir / "results", pretrain_epochs=args.pretrain_epochs,
-        finetune_epochs=args.epochs, model_kwargs=_model_kwargs(args), n_labels=5,
+        finetune_epochs=args.epochs, model_kwargs=_model_kwargs(args), n_labels=args.n_labels,
         fusion_dim=FUSION_DIM[args.model_size],
         patience=5, device=args.device, random_state=args.seed,
     )

@@ -309,3 +309,21 @@ def test_state_dict_and_config_round_trip(tmp_path):
 def test_summary_uses_4d_input():
     text = str(_model(n_outputs=2))
     assert "[1, 10, 4, 3]" in text
+
+
+@pytest.mark.parametrize("backend", ["auto", "sdpa"])
+def test_autocast_bfloat16(backend):
+    """Mixed precision (as on GPU) runs, with a float32 loss and finite gradients."""
+    model = _model(attention_backend=backend)
+    clf = MVSSTMA.from_pretrained(model, 3)
+    x = _x()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model.forward_pretrain(x)
+        logits = clf(x, mask_ratio=0.3)
+    assert out["loss"].dtype == torch.float32 and torch.isfinite(out["loss"])
+    assert logits.shape == (6, 3) and torch.isfinite(logits).all()
+    (out["loss"] + logits.float().sum()).backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        ref = clf.eval()(x).float()
+    torch.testing.assert_close(ref, clf(x), atol=0.1, rtol=0.1)

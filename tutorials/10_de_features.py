@@ -74,7 +74,7 @@ print(epochs)
 
 de = compute_de(epochs)  # (n_epochs, n_channels, n_bands)
 print("DE shape:", de.shape, "bands:", list(SEED_BANDS))
-print("value range: %.1f .. %.1f" % (de.min(), de.max()))
+print(f"value range: {de.min():.1f} .. {de.max():.1f}")
 de_gauss = compute_de(epochs, method="gaussian")
 
 fig, ax = plt.subplots(figsize=(4.5, 4), layout="constrained")

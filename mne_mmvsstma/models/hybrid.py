@@ -16,7 +16,9 @@ All branches and time steps are computed with batched tensor operations:
 * batch normalisation of all branches is one :class:`torch.nn.BatchNorm1d`
   over the stacked branch features;
 * attention is a single :func:`torch.nn.functional.scaled_dot_product_attention`
-  call over ``batch * n_branches * n_times`` sequences of ``n_chans`` tokens;
+  call over ``batch * n_branches * n_times`` sequences of ``n_chans`` tokens
+  (on CPU, by default, the same batched computation in cache-sized chunks
+  with a hand-written backward pass, see :class:`HybridBlock`);
 * the branch sum is folded into one output projection.
 """
 
@@ -242,12 +244,11 @@ class HybridBlock(nn.Module):
         Kernel of the fused form. ``"sdpa"``: one
         :func:`~torch.nn.functional.scaled_dot_product_attention` call over
         all ``batch * n_branches * n_times`` sequences. ``"chunked"``: a
-        custom autograd function that evaluates the same attention with
-        batched matrix products over cache-sized chunks of sequences,
-        recomputing them in the backward pass (faster on CPU for these
-        small heads). ``"auto"``: ``"chunked"`` on CPU in eager mode without
-        autocast, ``"sdpa"`` otherwise (CUDA, :func:`torch.compile`,
-        :func:`torch.export.export`).
+        custom autograd function computing the same attention with batched
+        matrix products over cache-sized chunks of sequences (faster on CPU
+        for these small heads, see the notes). ``"auto"``: ``"chunked"`` on
+        CPU in eager mode without autocast, ``"sdpa"`` otherwise (CUDA,
+        autocast, :func:`torch.compile`, :func:`torch.export.export`).
 
     Notes
     -----
@@ -257,19 +258,37 @@ class HybridBlock(nn.Module):
     current batch (pooled over samples, channels and time steps), as any batch
     normalisation does.
 
+    *Parameters.* Per branch: a convolution kernel ``(emb_dim, emb_dim, k)``
+    without bias (the batch normalisation removes it), query, key and value
+    projections ``(emb_dim, n_heads * head_dim)`` with query and value biases
+    (a key bias only adds a per-query constant to the scores, which the
+    softmax ignores), and an output projection ``(n_heads * head_dim,
+    emb_dim)``; one output bias (per-branch output biases would only be
+    summed).
+
     *Attention computation.* The attention is mathematically the usual
-    multi-head attention with per-branch query/key/value/output projections
-    (the parameters ``q_weight``, ``k_weight``... below). When
+    multi-head attention with the per-branch projections above. When
     ``head_dim >= emb_dim`` it is evaluated in an equivalent, cheaper form:
-    the products ``W_q W_k^T`` and ``W_v W_o`` of each head are formed once
-    per call, keys and values are the (normalised) branch tokens themselves,
-    shared by all heads (grouped-query attention in
-    :func:`~torch.nn.functional.scaled_dot_product_attention`). Bias terms are
-    carried over exactly (the query-key bias terms that are constant along the
-    key axis cancel in the softmax; the value bias passes through because
-    attention rows sum to one). The function and its gradients with respect
-    to the parameters are the same up to floating-point rounding; set
-    ``fused_attention=False`` to use the plain form.
+    the products ``W_q,h W_k,h^T`` and ``W_v,h W_o,h`` of each head are
+    formed once per call; keys and values are then the (normalised) branch
+    tokens themselves, shared by all heads, so the queries of all heads can
+    be stacked along the query axis of a single attention problem per
+    sequence. Bias terms carry over exactly (query-key terms constant along
+    the key axis cancel in the softmax; the value bias passes through because
+    attention rows sum to one). Outputs and gradients with respect to all
+    parameters equal those of the plain form up to floating-point rounding;
+    ``fused_attention=False`` uses the plain form (one
+    :func:`~torch.nn.functional.scaled_dot_product_attention` call with
+    ``n_heads`` heads of width ``head_dim``).
+
+    *CPU kernel.* ``attention_backend="chunked"`` computes scores, softmax
+    and weighted sums chunk by chunk (``chunk_elements`` attention scores at
+    a time). In training it keeps the attention probabilities for the
+    backward pass in buffers that are reused from one step to the next
+    (fresh multi-megabyte allocations are slow on CPU); the buffers of a
+    block are released by ``block.eval()``. Above ``keep_bytes`` (1 GiB by
+    default) per block and call nothing is kept and the backward pass
+    recomputes the probabilities chunk by chunk, as flash attention does.
     """
 
     def __init__(
@@ -325,7 +344,7 @@ class HybridBlock(nn.Module):
         self.keep_bytes = 1 << 30
         self._buffer_pool = _BufferPool()
         #: attention-score elements per chunk of the chunked CPU kernel
-        self.chunk_elements = 1 << 19
+        self.chunk_elements = 1 << 21
 
         nb, D, E = self.n_branches, emb_dim, n_heads * head_dim
         # temporal convolutions, one weight per branch (out, in, kernel); no
