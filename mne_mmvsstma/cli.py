@@ -52,7 +52,7 @@ def _add_common(p, *, seed=True):
     if seed:
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's choice)")
+                   help="torch CPU threads (default: 1 for demo, else torch's choice)")
     p.add_argument("-q", "--quiet", action="store_true", help="only print the results")
 
 
@@ -108,6 +108,8 @@ def build_parser():
                    help="labeled windows per training trial in tables 3 and 4 (default 5)")
     _add_arch(p, default="demo")
     _add_common(p)
+    # the demo's small tensors run fastest on one thread (and robustly on a busy machine)
+    p.set_defaults(threads=1)
 
     p = sub.add_parser("pretrain", help="pretrain an EEG or eye extractor (no labels)")
     _add_data(p)
