@@ -3,6 +3,7 @@
 Usage::
 
     python doc/check_pages.py doc/_build/html [--out doc/_build/screenshots]
+        [--tutorial 30_fusion_dcca] [--height 6000]
 
 Serves the built HTML on localhost, loads the tutorial gallery and one
 tutorial page in headless Chromium, saves PNG screenshots and checks that
@@ -74,6 +75,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("html_dir", type=Path)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--tutorial",
+        default=None,
+        help="name of the tutorial page to screenshot (default: the first one)",
+    )
+    parser.add_argument(
+        "--height", type=int, default=1600, help="height of the tutorial screenshot in pixels"
+    )
     args = parser.parse_args(argv)
     html_dir = args.html_dir.resolve()
     out_dir = (args.out or html_dir.parent / "screenshots").resolve()
@@ -90,16 +99,22 @@ def main(argv=None) -> int:
     if not tutorials:
         sys.exit("check_pages: no tutorial pages were built")
     tutorial = tutorials[0]
+    if args.tutorial:
+        matches = [p for p in tutorials if p.stem.startswith(Path(args.tutorial).stem)]
+        if not matches:
+            sys.exit(f"check_pages: no tutorial page matches {args.tutorial!r}")
+        tutorial = matches[0]
     n_figs = tutorial.read_text(encoding="utf-8").count("sphx-glr-single-img") + tutorial.read_text(
         encoding="utf-8"
     ).count("sphx-glr-multi-img")
     if n_figs < 1:
         sys.exit(f"check_pages: tutorial {tutorial.name} shows no figures")
 
-    handler = functools.partial(
-        http.server.SimpleHTTPRequestHandler, directory=str(html_dir)
-    )
-    handler.log_message = lambda *a, **k: None
+    class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args, **kwargs):  # no request log on stderr
+            pass
+
+    handler = functools.partial(_QuietHandler, directory=str(html_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -107,14 +122,14 @@ def main(argv=None) -> int:
     chromium = find_chromium()
     try:
         rows = []
-        for page, name in [
-            (gallery, "gallery.png"),
-            (tutorial, f"{tutorial.stem}.png"),
+        for page, name, size in [
+            (gallery, "gallery.png", (1280, 1600)),
+            (tutorial, f"{tutorial.stem}.png", (1280, args.height)),
         ]:
             rel = page.relative_to(html_dir).as_posix()
             png = out_dir / name
             png.unlink(missing_ok=True)
-            screenshot(chromium, f"http://127.0.0.1:{port}/{rel}", png)
+            screenshot(chromium, f"http://127.0.0.1:{port}/{rel}", png, size=size)
             rows.append((rel, png, check_not_blank(png)))
     finally:
         server.shutdown()

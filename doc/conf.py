@@ -119,6 +119,15 @@ def _resolve_top_level(app, env, node, contnode):
     )
 
 
+def _skip_namedtuple_fields(app, what, name, obj, skip, options):
+    """Skip the "Alias for field number N" entries of NamedTuple classes."""
+    doc = getattr(obj, "__doc__", None) or ""
+    if what == "class" and doc.startswith("Alias for field number"):
+        return True
+    return None
+
+
 def setup(app):
-    """Connect the cross-reference helper."""
+    """Connect the cross-reference and member-skipping helpers."""
     app.connect("missing-reference", _resolve_top_level)
+    app.connect("autodoc-skip-member", _skip_namedtuple_fields)

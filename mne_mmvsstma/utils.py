@@ -102,7 +102,9 @@ def check_option(name: str, value, allowed) -> None:
     """Raise a ValueError naming ``name`` when ``value`` is not in ``allowed``."""
     if value not in allowed:
         allowed_str = ", ".join(repr(a) for a in allowed)
-        raise ValueError(f"Invalid value for {name!r}: {value!r}. Allowed values are {allowed_str}.")
+        raise ValueError(
+            f"Invalid value for {name!r}: {value!r}. Allowed values are {allowed_str}."
+        )
 
 
 def check_finite(array, name: str) -> None:

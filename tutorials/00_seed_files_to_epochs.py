@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import mne
 import numpy as np
 
-from mne_mmvsstma import SEED_CH_NAMES, make_seed_montage
+from mne_mmvsstma.channels import SEED_CH_NAMES, make_seed_montage
 from mne_mmvsstma.datasets import (
     SEED_IV_EVENT_ID,
     read_epochs_seed,
@@ -83,8 +83,8 @@ for name, shape, dtype in whosmat(fname)[:3]:
 # The 62-channel montage
 # ----------------------
 # All three datasets use the same 62 channels in the same order
-# (:data:`mne_mmvsstma.SEED_CH_NAMES`). CB1 and CB2 exist in no standard MNE
-# montage; :func:`~mne_mmvsstma.make_seed_montage` places them at the POO7 /
+# (:data:`~mne_mmvsstma.channels.SEED_CH_NAMES`). CB1 and CB2 exist in no standard MNE
+# montage; :func:`~mne_mmvsstma.channels.make_seed_montage` places them at the POO7 /
 # POO8 positions of MNE's ``colin27_1005`` template, the same choice MNE's
 # channel aliases make.
 

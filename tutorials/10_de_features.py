@@ -10,16 +10,16 @@ features: for every 4-s window, channel and frequency band, the log band
 power. This tutorial
 
 1. computes DE features from :class:`mne.Epochs` with
-   :func:`~mne_mmvsstma.compute_de` (the definition of the official SEED
+   :func:`~mne_mmvsstma.features.compute_de` (the definition of the official SEED
    feature files),
 2. maps them per band and emotion with :func:`mne.viz.plot_topomap`,
 3. smooths them over time within each trial with the linear dynamical system
-   (LDS) of the SEED feature files (:func:`~mne_mmvsstma.smooth_lds`) and
-   with a moving average (:func:`~mne_mmvsstma.moving_average`),
+   (LDS) of the SEED feature files (:func:`~mne_mmvsstma.features.smooth_lds`) and
+   with a moving average (:func:`~mne_mmvsstma.features.moving_average`),
 4. classifies windows with the scikit-learn transformer
-   :class:`~mne_mmvsstma.DifferentialEntropy`,
+   :class:`~mne_mmvsstma.features.DifferentialEntropy`,
 5. stacks ``T`` consecutive windows into the model input of MV-SSTMA with
-   :func:`~mne_mmvsstma.make_windows`.
+   :func:`~mne_mmvsstma.features.make_windows`.
 """
 
 # %%
@@ -34,15 +34,15 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mne_mmvsstma import (
+from mne_mmvsstma.datasets import read_epochs_seed_iv, read_seed_iv_features, simulate_seed_iv
+from mne_mmvsstma.features import (
+    SEED_BANDS,
     DifferentialEntropy,
     compute_de,
     make_windows,
     moving_average,
     smooth_lds,
 )
-from mne_mmvsstma.datasets import read_epochs_seed_iv, read_seed_iv_features, simulate_seed_iv
-from mne_mmvsstma.features import SEED_BANDS
 
 mne.set_log_level("warning")
 
@@ -65,7 +65,7 @@ print(epochs)
 # %%
 # DE features
 # -----------
-# With the default ``method="seed"``, :func:`~mne_mmvsstma.compute_de` follows
+# With the default ``method="seed"``, :func:`~mne_mmvsstma.features.compute_de` follows
 # the official SEED feature files: each window is Hann-windowed and Fourier
 # transformed, ``E`` is the mean power over the FFT bins of the band and the
 # feature is ``log2(100 E)``, with the signal in microvolts. Values are about
@@ -100,7 +100,8 @@ fig, axes = plt.subplots(
 )
 for b, band in enumerate(SEED_BANDS):
     im, _ = mne.viz.plot_topomap(
-        mean_de[:, b], epochs.info, axes=axes[0, b], show=False, cmap="viridis", contours=0
+        mean_de[:, b], epochs.info, axes=axes[0, b], show=False, cmap="viridis", contours=0,
+        vlim=(mean_de[:, b].min(), mean_de[:, b].max()),
     )
     axes[0, b].set_title(f"{band}\n{SEED_BANDS[band][0]}-{SEED_BANDS[band][1]} Hz")
     fig.colorbar(im, ax=axes[0, b], shrink=0.6)
@@ -173,7 +174,7 @@ for name, feats in [("DE", de), ("LDS-smoothed DE", de_lds)]:
 
 # %%
 # The same DE features are available as a stateless scikit-learn transformer,
-# :class:`~mne_mmvsstma.DifferentialEntropy`. It accepts :class:`mne.Epochs`
+# :class:`~mne_mmvsstma.features.DifferentialEntropy`. It accepts :class:`mne.Epochs`
 # (read in microvolts) or data arrays; arrays are used as given, so we pass
 # the epochs data in microvolts together with the sampling frequency:
 
@@ -191,7 +192,7 @@ print(f"DifferentialEntropy pipeline accuracy {100 * scores.mean():.1f}%")
 # features of the same windows. :func:`~mne_mmvsstma.datasets.read_seed_iv_features`
 # reads them into one :class:`~mne_mmvsstma.datasets.FeatureRecording` per
 # subject and session, with the same ``(n_windows, 62, 5)`` layout as
-# :func:`~mne_mmvsstma.compute_de`. (The simulated feature files are drawn
+# :func:`~mne_mmvsstma.features.compute_de`. (The simulated feature files are drawn
 # from the same model as the simulated EEG, not computed from it.)
 
 recordings = read_seed_iv_features(root, feature="de_LDS", fill_eye="interpolate")
@@ -203,7 +204,7 @@ print("eeg", rec.eeg.shape, "eye", rec.eye.shape, "labels", np.bincount(rec.labe
 # Windows of ``T`` consecutive samples
 # ------------------------------------
 # MV-SSTMA reads ``T=10`` consecutive DE samples at once, an array of shape
-# ``(N, C, T, F)``. :func:`~mne_mmvsstma.make_windows` builds one window per
+# ``(N, C, T, F)``. :func:`~mne_mmvsstma.features.make_windows` builds one window per
 # sample that ends at that sample, inside its trial: at the start of a trial
 # the first sample is repeated (``start="pad"``), so windows never mix trials
 # and every sample keeps its label.

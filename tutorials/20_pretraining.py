@@ -130,10 +130,10 @@ recon = out["reconstruction"][0, :, -1].numpy()
 print(f"{masked.sum()} of {masked.size} channels masked")
 
 # %%
-# For two bands: the original map, what the encoder sees (the visible
-# channels only; the masked ones are marked with white circles), and the
-# decoder's map, whose values at the masked channels are predictions from the
-# visible channels.
+# For two bands: the original map (masked channels marked with white
+# circles), what the encoder sees (the visible channels only), and the map
+# with the masked channels filled in by the decoder, whose predictions come
+# from the visible channels only.
 
 info = create_seed_info()
 visible_info = mne.pick_info(info, np.flatnonzero(~masked))
@@ -147,12 +147,13 @@ for row, band in enumerate(bands):
     im, _ = mne.viz.plot_topomap(original[:, b], info, axes=axes[row, 0], mask=masked,
                                  mask_params=mask_params, **kwargs)
     mne.viz.plot_topomap(original[~masked, b], visible_info, axes=axes[row, 1], **kwargs)
-    mne.viz.plot_topomap(recon[:, b], info, axes=axes[row, 2], mask=masked,
+    filled = np.where(masked, recon[:, b], original[:, b])
+    mne.viz.plot_topomap(filled, info, axes=axes[row, 2], mask=masked,
                          mask_params=mask_params, **kwargs)
     axes[row, 0].set_ylabel(band, fontsize="large")
     axes[row, 0].yaxis.set_visible(True)
     axes[row, 0].set_yticks([])
-for col, title in enumerate(["original", "visible channels", "reconstruction"]):
+for col, title in enumerate(["original", "visible channels", "masked channels filled in"]):
     axes[0, col].set_title(title)
 fig.colorbar(im, ax=axes, shrink=0.6, label="standardised DE")
 

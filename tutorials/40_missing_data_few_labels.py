@@ -105,13 +105,13 @@ ax.legend(loc="lower right", fontsize="small")
 info = create_seed_info()
 rng = np.random.default_rng(0)
 gamma = train.eeg[5, :, list(SEED_BANDS).index("gamma")]
-fig, axes = plt.subplots(1, 4, figsize=(10, 2.8), layout="constrained")
+fig, axes = plt.subplots(1, 4, figsize=(10, 3.2), layout="constrained")
 for ax, ratio in zip(axes, (0.0, 0.3, 0.5, 0.7)):
     n_keep = len(info.ch_names) - int(round(ratio * len(info.ch_names)))
     keep = np.sort(rng.permutation(len(info.ch_names))[:n_keep])
     mne.viz.plot_topomap(gamma[keep], mne.pick_info(info, keep), axes=ax, show=False,
                          contours=0, cmap="viridis", vlim=(gamma.min(), gamma.max()))
-    ax.set_title(f"{int(100 * ratio)}% missing ({n_keep} channels)")
+    ax.set_title(f"{int(100 * ratio)}% missing\n({n_keep} channels)")
 
 # %%
 # The experiments
