@@ -18,7 +18,9 @@ On CPU the number of torch threads is fixed (``--threads``, default 2); on
 CUDA the steps run under autocast (``--amp bf16`` or ``fp16``, the latter
 with a gradient scaler). Timings are the median over ``--steps`` steps after
 ``--warmup`` steps; on a machine shared with other processes CPU numbers are
-noisy, so the best step is printed as well.
+noisy, so the best step is printed as well, and the process CPU time: the
+ratio CPU seconds / wall seconds shows how much of the requested cores the
+process got, and samples per CPU-second is the load-independent efficiency.
 
 Examples
 --------
@@ -261,21 +263,26 @@ def main(argv=None) -> int:
                 walls, cpus = _time_steps(work[name], device, args.warmup, args.steps)
                 med, best = statistics.median(walls), min(walls)
                 cpu = statistics.median(cpus)
-                rows.append((name, backend, bs, bs / med, bs / best, 1e3 * med, cpu / med))
+                rows.append(
+                    (name, backend, bs, bs / med, bs / best, 1e3 * med, cpu / med, bs / cpu)
+                )
                 print(
                     f"  {name:16s} {backend:7s} batch={bs:5d}: {bs / med:10.1f} samples/s "
                     f"(best {bs / best:.1f}), {1e3 * med:.1f} ms/step, "
-                    f"CPU/wall {cpu / med:.2f}",
+                    f"CPU/wall {cpu / med:.2f}, {bs / cpu:.1f} samples per CPU-second",
                     flush=True,
                 )
     print()
     print(
         "| workload | attention | batch | samples/s (median) | samples/s (best) | ms/step "
-        "| CPU s / wall s |"
+        "| CPU s / wall s | samples per CPU-second |"
     )
-    print("|---|---|---|---|---|---|---|")
-    for name, backend, bs, med, best, ms, ratio in rows:
-        print(f"| {name} | {backend} | {bs} | {med:.1f} | {best:.1f} | {ms:.1f} | {ratio:.2f} |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, backend, bs, med, best, ms, ratio, per_cpu in rows:
+        print(
+            f"| {name} | {backend} | {bs} | {med:.1f} | {best:.1f} | {ms:.1f} | {ratio:.2f} "
+            f"| {per_cpu:.1f} |"
+        )
     if device.type == "cpu" and hasattr(os, "getloadavg"):
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0

@@ -16,6 +16,7 @@ are imported only when a command runs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -361,6 +362,9 @@ COMMANDS = {
 
 def main(argv=None):
     """Entry point of ``mne-mmvsstma``; returns the exit status."""
+    # OpenMP threads spin-wait by default, which makes torch many times slower
+    # on a shared or busy CPU; must be set before torch is imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+import os
+
+# OpenMP spin-waiting makes torch many times slower on a busy 2-core machine;
+# this must be set before torch is first imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture
