@@ -1,17 +1,25 @@
 """Sphinx configuration for mne_mmvsstma (offline build, warnings as errors in CI)."""
 
 import os
-import sys
-import warnings
-from datetime import date
 
-import matplotlib
+# Thread settings must be made before torch is imported (nothing above does).
+# The tutorials train tiny models: a second torch thread gains little, and
+# when the cores are busy the extra OpenMP threads spin: with the default two
+# threads 30_fusion_dcca.py took 465 s instead of 63 s with one thread on a
+# loaded 2-core machine. Callers can still override both variables.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import sys  # noqa: E402
+import warnings  # noqa: E402
+from datetime import date  # noqa: E402
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
-# Tutorials only do tiny BLAS operations; more OpenBLAS threads than free cores
-# make them spin (e.g. scipy's topomap interpolation took seconds per map on a
-# busy 2-core machine). torch keeps its own (OpenMP) thread pool.
+# numpy/scipy BLAS: tutorials only do tiny BLAS operations, and spinning
+# OpenBLAS threads made scipy's topomap interpolation take seconds per map on a
+# busy 2-core machine (numpy may already be loaded, so limit the pool directly).
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 threadpool_limits(limits=1, user_api="blas")
@@ -60,7 +68,6 @@ numpydoc_xref_param_type = False
 
 html_theme = "pydata_sphinx_theme"
 html_title = "mne_mmvsstma"
-html_static_path = ["_static"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 1,
@@ -89,6 +96,8 @@ sphinx_gallery_conf = {
     "matplotlib_animations": False,
     "reset_modules": ("matplotlib",),
     "image_scrapers": ("matplotlib",),
+    # show rich (HTML) reprs of a cell's last value (tables), not e.g. "<Legend ...>"
+    "capture_repr": ("_repr_html_",),
     "doc_module": ("mne_mmvsstma",),
     "backreferences_dir": "generated/backreferences",
     "reference_url": {"mne_mmvsstma": None},

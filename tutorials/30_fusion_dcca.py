@@ -9,8 +9,10 @@ Multimodal MV-SSTMA combines two pretrained extractors, one for EEG DE
 features and one for eye-movement features, and fine-tunes them together
 with a classifier for every subject:
 
-* the two feature vectors are fused by **concatenation** or by **attention**,
-  :math:`\\alpha = \\mathrm{softmax}(w^\\top \\tanh F)` over the two modalities;
+* the two feature vectors ``F = (F_eeg, F_eye)`` are fused by
+  **concatenation** or by **attention**: with a learned vector ``w``, the
+  weights ``alpha = softmax(w^T tanh(F))`` over the two modalities give the
+  fused feature ``alpha_eeg F_eeg + alpha_eye F_eye``;
 * a **DCCA** term (deep canonical correlation analysis) added to the
   cross-entropy with weight 0.1 encourages correlated EEG and eye features.
 
