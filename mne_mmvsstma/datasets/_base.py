@@ -74,6 +74,17 @@ class FeatureRecording:
 
 
 def natural_key(path) -> tuple:
-    """Sort key that orders numbers numerically (``'10_x'`` after ``'9_x'``)."""
+    """Sort key that orders numbers numerically (``'10_x'`` after ``'9_x'``).
+
+    Parameters
+    ----------
+    path : path-like | str
+        File or folder; only its name is used.
+
+    Returns
+    -------
+    key : tuple
+        Name split into text (lower case) and integer parts.
+    """
     name = Path(path).name
     return tuple(int(tok) if tok.isdigit() else tok.lower() for tok in re.split(r"(\d+)", name))

@@ -39,6 +39,16 @@ def detect_dataset(root) -> str:
 
     ``root`` may also be one of the identifying folders itself (e.g.
     ``.../eeg_feature_smooth``).
+
+    Parameters
+    ----------
+    root : path-like
+        Dataset root folder, or one of its identifying sub-folders.
+
+    Returns
+    -------
+    dataset : str
+        ``"SEED"``, ``"SEED-IV"`` or ``"SEED-V"``.
     """
     root = check_path(root, kind="root", is_dir=True)
     found = {}

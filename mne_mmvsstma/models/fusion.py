@@ -187,7 +187,13 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
         return MVSSTMA(**params)
 
     def reset_head(self, n_outputs: int) -> None:
-        """Replace ``final_layer`` by a freshly initialised one."""
+        """Replace ``final_layer`` by a freshly initialised one.
+
+        Parameters
+        ----------
+        n_outputs : int
+            Number of outputs (classes) of the new head.
+        """
         self._set_n_outputs(int(n_outputs))
         device = self.final_layer.weight.device
         self.final_layer = nn.Linear(self.fused_dim, n_outputs).to(device)
@@ -246,7 +252,22 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
         h_eye: torch.Tensor | None,
         present: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Fuse per-modality features (``None`` = absent) into ``(batch, fused_dim)``."""
+        """Fuse per-modality features (``None`` = absent) into ``(batch, fused_dim)``.
+
+        Parameters
+        ----------
+        h_eeg, h_eye : torch.Tensor, shape (batch, dim) | None
+            Features of each modality (after projection); ``None`` marks the
+            modality as absent for the whole batch.
+        present : torch.Tensor of bool, shape (batch, 2) | None
+            Per-sample availability of (EEG, eye); ``None`` means every given
+            modality is present.
+
+        Returns
+        -------
+        fused : torch.Tensor, shape (batch, fused_dim)
+            Concatenated or attention-weighted features.
+        """
         ref = h_eeg if h_eeg is not None else h_eye
         B = ref.shape[0]
         feats = []

@@ -264,7 +264,11 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
     def reset_head(self, n_outputs: int | None) -> None:
         """Replace ``final_layer`` by a freshly initialised one with ``n_outputs`` outputs.
 
-        ``None`` removes the head (``final_layer`` becomes the identity).
+        Parameters
+        ----------
+        n_outputs : int | None
+            Number of outputs of the new head. ``None`` removes the head
+            (``final_layer`` becomes the identity).
         """
         if n_outputs is not None:
             self._set_n_outputs(int(n_outputs))
@@ -290,7 +294,18 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             )
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        """Spectral embedding + spatial positional encoding: ``(B, C, T, F) -> (B, C, T, D)``."""
+        """Spectral embedding + spatial positional encoding: ``(B, C, T, F) -> (B, C, T, D)``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (batch, n_chans, n_times, n_bands)
+            Input features.
+
+        Returns
+        -------
+        tokens : torch.Tensor, shape (batch, n_chans, n_times, emb_dim)
+            Embedded tokens with the sine-cosine channel encoding added.
+        """
         tokens = self.spectral_embedding(x)
         return tokens + self.pos_embedding.to(tokens.dtype).unsqueeze(1)
 

@@ -182,7 +182,20 @@ class ProtocolResult:
     files: list = dataclasses.field(default_factory=list)
 
     def format(self, *, markdown=False, paper=False):
-        """The summary as text tables (see :func:`~mne_mmvsstma.training.report.format_summary`)."""
+        """The summary as text tables (see :func:`~mne_mmvsstma.training.report.format_summary`).
+
+        Parameters
+        ----------
+        markdown : bool
+            Format the tables as Markdown instead of aligned plain text.
+        paper : bool
+            Add the paper's reported values next to ours where they exist.
+
+        Returns
+        -------
+        text : str
+            One table per experiment table, in the paper's "mean/std" format.
+        """
         from .report import format_summary
 
         return format_summary(self.summary, markdown=markdown, paper=paper)
