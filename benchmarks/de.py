@@ -28,25 +28,9 @@ import tracemalloc
 
 import numpy as np
 import scipy
+from _machine import cpu_info  # benchmarks/ is on sys.path when run as a script
 
 from mne_mmvsstma.features import compute_de
-
-
-def _cpu_info():
-    try:
-        n_avail = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        n_avail = os.cpu_count()
-    model = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as fid:
-            for line in fid:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:  # pragma: no cover
-        pass
-    return model, os.cpu_count(), n_avail
 
 
 def _time(func, repeat):
@@ -80,7 +64,7 @@ def main(argv=None):
     parser.add_argument("--session-minutes", type=float, default=50.0)
     args = parser.parse_args(argv)
 
-    model, n_cpu, n_avail = _cpu_info()
+    model, n_cpu, n_avail = cpu_info()
     print(f"platform : {platform.platform()}")
     print(f"cpu      : {model} ({n_cpu} logical CPUs, {n_avail} available to this process)")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")

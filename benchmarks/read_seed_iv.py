@@ -23,7 +23,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import shutil
 import tempfile
@@ -31,23 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-
-def _cpu_info():
-    try:
-        n_avail = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        n_avail = os.cpu_count()
-    model = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as fid:
-            for line in fid:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:  # pragma: no cover
-        pass
-    return model, os.cpu_count(), n_avail
+from _machine import cpu_info  # benchmarks/ is on sys.path when run as a script
 
 
 def _time(func, repeat):
@@ -80,7 +63,7 @@ def main(argv=None):
 
     t_import = time.perf_counter() - t_import
     mne.set_log_level("WARNING")
-    model, n_cpu, n_avail = _cpu_info()
+    model, n_cpu, n_avail = cpu_info()
     print("SEED-IV session read benchmark")
     print(f"machine : {platform.platform()} | Python {platform.python_version()}")
     print(f"CPU     : {model} | os.cpu_count()={n_cpu}, available to this process={n_avail}")
