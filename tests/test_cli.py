@@ -22,13 +22,6 @@ def seed_iv_root(tmp_path_factory):
                             raw=False, random_state=0, verbose=False)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    torch = pytest.importorskip("torch")
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_entry_point_and_help(capsys):

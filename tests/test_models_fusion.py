@@ -12,12 +12,6 @@ TINY = dict(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=2, head_dim=8)
 C_EEG, C_EYE, T, F = 9, 5, 4, 3
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _clf(fusion="attention", **kwargs):

@@ -13,13 +13,6 @@ from mne_mmvsstma.models import HybridBlock
 BACKENDS = [(False, "sdpa"), (True, "sdpa"), (True, "chunked")]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one thread avoids OpenMP synchronisation costs on busy machines."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _block(**kwargs):

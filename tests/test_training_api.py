@@ -20,12 +20,6 @@ TINY = dict(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=2, head_dim=4)
 N_CHANS, N_EYE, T = 8, 5, 4
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _simulate(n_per_class=30, n_classes=3, effect=1.0, seed=0):

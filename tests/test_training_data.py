@@ -18,12 +18,6 @@ from mne_mmvsstma.training._data import as_inputs  # noqa: E402
 TINY = dict(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=8)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 @pytest.fixture(scope="module")
