@@ -121,6 +121,50 @@ def test_gaussian_band_limited_noise(rng):
     assert de_seed[2] > de_seed[0] + 10
 
 
+def _sosfiltfilt_de(x, win_len, filter_edges="enbw", sfreq=SFREQ, edges=EDGES):
+    """Gaussian DE written out with scipy's time-domain forward-backward filter."""
+    from scipy import signal
+
+    from mne_mmvsstma.features.de import _design_bandpass
+
+    n_win = x.shape[-1] // win_len
+    out = []
+    for lo, hi in edges:
+        sos = _design_bandpass(float(lo), float(hi), sfreq, 4, filter_edges)
+        y = signal.sosfiltfilt(sos, x, axis=-1, padlen=min(x.shape[-1] - 1, 600))
+        var = y[..., : n_win * win_len].reshape(x.shape[:-1] + (n_win, win_len)).var(axis=-1)
+        out.append(0.5 * np.log(2 * np.pi * np.e * var))
+    return np.stack(out, axis=-1)  # (..., n_win, n_bands)
+
+
+@pytest.mark.parametrize("window, filter_edges", [(4.0, "enbw"), (1.0, "enbw"), (4.0, "nominal")])
+def test_gaussian_matches_sosfiltfilt(rng, window, filter_edges):
+    """The frequency-domain band-pass equals scipy's sosfiltfilt away from the ends."""
+    n = int(SFREQ) * 300  # several overlap-save blocks
+    # white + brown noise (1/f^2, like EEG) on a large DC offset
+    x = rng.normal(size=(3, n)) + 0.1 * np.cumsum(rng.normal(size=(3, n)), axis=1) + 500.0
+    de = compute_de(x, SFREQ, method="gaussian", window=window, filter_edges=filter_edges)
+    win_len = int(window * SFREQ)
+    ref = np.moveaxis(_sosfiltfilt_de(x, win_len, filter_edges), 1, 0)  # (n_win, C, F)
+    assert de.shape == ref.shape == (n // win_len, 3, 5)
+    skip = int(8 / window)  # the ends are extended differently (no lfilter_zi)
+    np.testing.assert_allclose(de[skip:-skip], ref[skip:-skip], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(de, ref, rtol=0, atol=5e-3)
+    # epochs: each filtered on its own; only delta (longest response) feels the ends
+    epochs = x[:, : 40 * 800].reshape(3, 40, 800).transpose(1, 0, 2)
+    de_ep = compute_de(epochs, SFREQ, method="gaussian", filter_edges=filter_edges)
+    ref_ep = _sosfiltfilt_de(epochs, 800, filter_edges)[..., 0, :]
+    np.testing.assert_allclose(de_ep[..., 1:], ref_ep[..., 1:], rtol=0, atol=1e-4)
+    np.testing.assert_allclose(de_ep[..., 0], ref_ep[..., 0], rtol=0, atol=1e-2)
+
+
+def test_gaussian_flat_channel_gives_minus_inf(rng):
+    x = np.zeros((2, 3, 800))
+    x[:, 1] = rng.normal(size=(2, 800))
+    de = compute_de(x, SFREQ, method="gaussian")
+    assert np.isneginf(de[:, [0, 2]]).all() and np.isfinite(de[:, 1]).all()
+
+
 def _make_epochs(rng, n_epochs=3, n_times=800, with_stim=True):
     ch_names = ["FP1", "FZ", "CZ", "OZ"] + (["STI"] if with_stim else [])
     ch_types = ["eeg"] * 4 + (["stim"] if with_stim else [])

@@ -20,15 +20,20 @@ computes either of them (``method``):
 
 ``method="gaussian"``
     The DE of a Gaussian variable, ``0.5 * log(2 pi e var(x_band))`` in nats,
-    where ``x_band`` is the signal band-passed with a zero-phase
-    (forward-backward, :func:`scipy.signal.sosfiltfilt`) Butterworth filter.
-    By default (``filter_edges="enbw"``) the filter edges are widened around
-    the band's geometric centre so that the noise-equivalent bandwidth of the
-    forward-backward filter equals ``f_hi - f_lo``: for white noise of variance
-    ``s**2`` the feature is then, up to estimation noise, the analytic value
-    ``0.5 * log(2 pi e s**2 * 2 (f_hi - f_lo) / sfreq)``. ``filter_edges="nominal"``
-    puts the -3 dB points of the single-pass filter at the band edges (-6 dB
-    after the forward-backward pass, bandwidth about 10 % smaller).
+    where ``x_band`` is the signal passed through a zero-phase Butterworth
+    band-pass: the filter of :func:`scipy.signal.sosfiltfilt` (forward-backward,
+    magnitude response ``|H(f)|**2``), applied in the frequency domain for
+    speed (overlap-save FFT blocks with more context than the filter's impulse
+    response needs; the band signals are synthesised in single precision).
+    Away from the ends of the data the result agrees with ``sosfiltfilt`` to
+    about 1e-6 nats. By default (``filter_edges="enbw"``) the filter edges are
+    widened around the band's geometric centre so that the noise-equivalent
+    bandwidth of the forward-backward filter equals ``f_hi - f_lo``: for white
+    noise of variance ``s**2`` the feature is then, up to estimation noise, the
+    analytic value ``0.5 * log(2 pi e s**2 * 2 (f_hi - f_lo) / sfreq)``.
+    ``filter_edges="nominal"`` puts the -3 dB points of the single-pass filter
+    at the band edges (-6 dB after the forward-backward pass, bandwidth about
+    10 % smaller).
 
 Windows
 -------
@@ -38,8 +43,11 @@ non-overlapping windows of ``round(window * sfreq)`` samples (trailing samples
 that do not fill a window are dropped), like the 4-s (SEED-IV, SEED-V) and 1-s
 (SEED) windows of the official features. For the Gaussian method, continuous
 data are filtered as a whole before being cut, so windows have no filter edge
-effects; when each epoch is a window, each epoch is filtered on its own (with
-odd padding of up to three periods of the band's lower edge).
+effects (only the ends of the recording are extended); when each epoch is a
+window, each epoch is filtered on its own. The ends are extended by an odd
+extension (``padtype="odd"`` of :func:`scipy.signal.sosfiltfilt`) over up to
+three periods of the lowest band edge (at most the data length minus one),
+then held constant.
 
 Units
 -----
@@ -302,28 +310,123 @@ def _de_seed(x2, out, sfreq, win_len, edges, nfft, chunk_bytes, n_jobs):
     _run_chunks(work, blocks, n_jobs)
 
 
+# relative tail energy of the zero-phase impulse response that may be cut off,
+# and relative response below which FFT bins of a band are treated as zero
+_KERNEL_TAIL = 1e-12
+_RESPONSE_FLOOR = 1e-10
+
+
+def _zero_phase_response(sos, sfreq, freqs):
+    """``|H(f)|**2``: the magnitude response of ``sosfiltfilt`` with ``sos``."""
+    _, h = signal.sosfreqz(sos, worN=freqs, fs=sfreq)
+    return h.real**2 + h.imag**2
+
+
+@functools.lru_cache(maxsize=64)
+def _kernel_halflength(edges, sfreq, order, filter_edges):
+    """Samples after which the zero-phase impulse responses of all bands have decayed.
+
+    The impulse response of the forward-backward filter is symmetric; the
+    returned ``M`` is the smallest lag beyond which at most ``_KERNEL_TAIL`` of
+    its energy remains, maximised over the bands (``edges`` is a tuple of
+    ``(lo, hi)`` pairs).
+    """
+    half = 0
+    for lo, hi in edges:
+        sos = _design_bandpass(lo, hi, sfreq, order, filter_edges)
+        n = 1 << max(14, math.ceil(math.log2(64 * sfreq / min(lo, hi - lo))))
+        while True:
+            resp = _zero_phase_response(sos, sfreq, np.fft.rfftfreq(n, 1.0 / sfreq))
+            energy = np.fft.irfft(resp, n)[: n // 2] ** 2
+            tail = np.cumsum(energy[::-1])[::-1] / (2 * energy.sum() - energy[0])
+            below = np.flatnonzero(tail < _KERNEL_TAIL)
+            if below.size or n >= 2**26:
+                break
+            n *= 2
+        half = max(half, int(below[0]) if below.size else n // 2)
+    return half
+
+
+def _band_spectra(soses, sfreq, nfft):
+    """Per band: first bin, and ``|H|**2`` over the bins where it is not negligible."""
+    freqs = np.fft.rfftfreq(nfft, 1.0 / sfreq)
+    out = []
+    for sos in soses:
+        resp = _zero_phase_response(sos, sfreq, freqs)
+        keep = np.flatnonzero(resp > _RESPONSE_FLOOR * resp.max())
+        k1, k2 = int(keep[0]), int(keep[-1]) + 1
+        out.append((k1, resp[k1:k2]))
+    return out
+
+
 def _de_gaussian(x2, out, sfreq, win_len, edges, order, filter_edges, chunk_bytes, n_jobs):
-    """Gaussian DE of ``x2`` (n_rows, n_times) into ``out`` (n_rows, n_win, n_bands)."""
+    """Gaussian DE of ``x2`` (n_rows, n_times) into ``out`` (n_rows, n_win, n_bands).
+
+    The zero-phase band-pass is applied in the frequency domain: each row is
+    extended at both ends (odd extension over ``pad`` samples as in
+    :func:`scipy.signal.sosfiltfilt`, then constant), cut into overlapping
+    blocks of ``nfft`` samples (overlap-save; ``half`` samples of context on each
+    side, more than the impulse response's effective half-length), transformed
+    once, and every band is synthesised by multiplying the spectrum with the
+    Butterworth ``|H|**2`` (the exact magnitude response of the
+    forward-backward filter) and transforming back in single precision. Window
+    variances are then sums over each window (blocks hold whole windows).
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+    from scipy import fft as sp_fft
+
     n_rows, n_win, n_bands = out.shape
     n_times = x2.shape[1]
     soses = [_design_bandpass(float(lo), float(hi), sfreq, order, filter_edges) for lo, hi in edges]
-    n_used = n_win * win_len
-    # odd padding: 3 periods of the lower edge, at most what sosfiltfilt allows
-    padlens = [min(n_times - 1, int(math.ceil(3 * sfreq / lo))) for lo, _ in edges]
-    row_bytes = n_times * 8
-    step = max(1, int(chunk_bytes // row_bytes))
-    blocks = [(r0, min(r0 + step, n_rows)) for r0 in range(0, n_rows, step)]
+    half = _kernel_halflength(tuple(map(tuple, edges.tolist())), sfreq, order, filter_edges)
+    # odd extension over 3 periods of the lowest band edge (sosfiltfilt's default
+    # idea), at most what the data allow, then constant continuation
+    pad = min(n_times - 1, int(math.ceil(3 * sfreq / edges[:, 0].min())), half)
+    # windows per block: blocks of at least ~16k samples (and 2x the context)
+    per_block = min(n_win, max(1, math.ceil(max(2 * half, 16384) / win_len)))
+    nfft = sp_fft.next_fast_len(2 * half + per_block * win_len, real=True)
+    step = (nfft - 2 * half) // win_len * win_len  # valid samples per block
+    per_block = step // win_len
+    n_blocks = math.ceil(n_win / per_block)
+    ext_len = (n_blocks - 1) * step + nfft
+    spectra = _band_spectra(soses, sfreq, nfft)
+    row_bytes = ext_len * 8 * 2  # extended row and its spectrum
+    rows_per = max(1, int(chunk_bytes // row_bytes))
+    blocks = [(r0, min(r0 + rows_per, n_rows)) for r0 in range(0, n_rows, rows_per)]
 
     def work(block):
         r0, r1 = block
         xc = x2[r0:r1]
-        for b, (sos, padlen) in enumerate(zip(soses, padlens)):
-            y = signal.sosfiltfilt(sos, xc, axis=-1, padlen=padlen)
-            y = y[:, :n_used].reshape(r1 - r0, n_win, win_len)
-            var = y.var(axis=-1)
+        n = r1 - r0
+        ext = np.empty((n, ext_len))
+        m = min(n_times, ext_len - half)
+        ext[:, half : half + m] = xc[:, :m]
+        if pad:
+            ext[:, half - pad : half] = 2 * xc[:, :1] - xc[:, pad:0:-1]
+        ext[:, : half - pad] = ext[:, half - pad : half - pad + 1]
+        end = half + n_times
+        if end < ext_len:
+            stop = min(end + pad, ext_len)
+            if stop > end:
+                tail = 2 * xc[:, -1:] - xc[:, -2 : -pad - 2 : -1]
+                ext[:, end:stop] = tail[:, : stop - end]
+            ext[:, stop:] = ext[:, stop - 1 : stop]
+        segments = sliding_window_view(ext, nfft, axis=-1)[:, ::step][:, :n_blocks]
+        spec = sp_fft.rfft(segments, axis=-1)
+        del ext, segments
+        band = np.zeros(spec.shape, np.complex64)
+        for b, (k1, resp) in enumerate(spectra):
+            k2 = k1 + resp.size
+            np.multiply(spec[..., k1:k2], resp, out=band[..., k1:k2], casting="same_kind")
+            y = sp_fft.irfft(band, nfft, axis=-1)
+            band[..., k1:k2] = 0
+            y = y[..., half : half + step].reshape(n, n_blocks, per_block, win_len)
+            sum2 = np.einsum("...i,...i->...", y, y).reshape(n, -1)[:, :n_win]
+            mean = y.sum(axis=-1).reshape(n, -1)[:, :n_win] / win_len
+            var = sum2 / win_len - mean.astype(np.float64) ** 2
             del y
-            with np.errstate(divide="ignore"):
-                out[r0:r1, :, b] = 0.5 * (_LOG_2PIE + np.log(var))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[r0:r1, :, b] = 0.5 * (_LOG_2PIE + np.log(np.maximum(var, 0.0)))
 
     _run_chunks(work, blocks, n_jobs)
 
