@@ -8,6 +8,20 @@ from pathlib import Path
 
 import numpy as np
 
+#: The 9 eye-movement "event statistics" features, the last rows of the SEED-IV
+#: (23-31) and SEED-V (25-33) eye-feature tables, in the same order in both.
+EYE_EVENT_STAT_NAMES: tuple[str, ...] = (
+    "blink_frequency",
+    "fixation_frequency",
+    "fixation_duration_max",
+    "fixation_dispersion_total",
+    "fixation_dispersion_max",
+    "saccade_frequency",
+    "saccade_duration_average",
+    "saccade_amplitude_average",
+    "saccade_latency_average",
+)
+
 
 @dataclass
 class FeatureRecording:

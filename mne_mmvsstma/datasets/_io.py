@@ -367,6 +367,76 @@ class FileTrials:
         return info
 
 
+def collect_eeg_trials(
+    mat, trials, *, labels, durations, event_id, fname, dataset, subject, session, date, sfreq
+) -> FileTrials:
+    """Check the EEG trial arrays of one file and gather them into a :class:`FileTrials`.
+
+    Every trial array must have the 62 channels first
+    (:func:`check_eeg_array`) and must not last much longer than its known
+    duration (:func:`check_trial_duration`).
+
+    Parameters
+    ----------
+    mat : dict of str to ndarray
+        The variables of the file (:func:`load_mat`).
+    trials : dict of int to str
+        ``{trial_number: key}`` of the EEG trials (:func:`parse_trial_keys`).
+    labels : sequence of int
+        Label code of the trials of the session, in trial order; the first
+        ``len(trials)`` are used.
+    durations : sequence of float
+        Known duration in seconds of trials 1, 2, ...; trials past its end
+        are not checked.
+    event_id : dict of str to int
+        Emotion name -> label code.
+    fname : path-like
+        The file (error messages and ``FileTrials.fname``).
+    dataset : str
+        Dataset name (``"SEED"``, ``"SEED-IV"``).
+    subject : int
+        Subject number.
+    session : int
+        Session number.
+    date : str | None
+        Recording date ``yyyymmdd`` of the file name.
+    sfreq : float
+        Sampling frequency of the preprocessed EEG (Hz).
+
+    Returns
+    -------
+    trials : FileTrials
+        The checked arrays (not copied) with their labels and variable names.
+    """
+    arrays, keys = [], []
+    for trial, key in trials.items():
+        arr = check_eeg_array(mat[key], fname=fname, key=key)
+        check_trial_duration(
+            arr.shape[1],
+            fname=fname,
+            key=key,
+            sfreq=sfreq,
+            expected_seconds=durations[trial - 1] if trial <= len(durations) else None,
+            dataset=dataset,
+            trial=trial,
+        )
+        arrays.append(arr)
+        keys.append(key)
+    logger.info(f"Read {len(arrays)} trials from {fname} (sub-{subject}, ses-{session})")
+    return FileTrials(
+        arrays=arrays,
+        labels=list(labels[: len(arrays)]),
+        keys=keys,
+        event_id=event_id,
+        fname=fname,
+        dataset=dataset,
+        subject=subject,
+        session=int(session),
+        date=date,
+        sfreq=sfreq,
+    )
+
+
 def trials_to_raw(trials: FileTrials):
     """Concatenate the trials (microvolts) into one annotated :class:`mne.io.RawArray`.
 

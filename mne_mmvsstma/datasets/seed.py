@@ -33,7 +33,7 @@ from ._base import FeatureRecording, natural_key
 from ._io import (
     FileTrials,
     check_eeg_array,
-    check_trial_duration,
+    collect_eeg_trials,
     find_subject_files,
     list_mat_variables,
     load_mat,
@@ -205,31 +205,16 @@ def _read_eeg_trials(fname, session) -> FileTrials:
     mat = load_mat(fname, what="SEED EEG file")
     trials = parse_trial_keys(mat, _RAW_KEY_RE, fname=fname, what="<prefix>_eeg<trial>")
     _check_n_trials(len(trials), labels, fname=fname, label_fname=label_fname, what="EEG")
-    arrays, keys = [], []
-    for trial, key in trials.items():
-        arr = check_eeg_array(mat[key], fname=fname, key=key)
-        expected = SEED_N_WINDOWS[trial - 1] if trial <= len(SEED_N_WINDOWS) else None
-        check_trial_duration(
-            arr.shape[1],
-            fname=fname,
-            key=key,
-            sfreq=SFREQ,
-            expected_seconds=expected,
-            dataset=DATASET,
-            trial=trial,
-        )
-        arrays.append(arr)
-        keys.append(key)
-    logger.info(f"Read {len(arrays)} trials from {fname} (sub-{subject}, ses-{session})")
-    return FileTrials(
-        arrays=arrays,
-        labels=list(labels[: len(arrays)]),
-        keys=keys,
+    return collect_eeg_trials(
+        mat,
+        trials,
+        labels=labels,
+        durations=SEED_N_WINDOWS,  # 1-s windows: the number of windows is the duration
         event_id=SEED_EVENT_ID,
         fname=fname,
         dataset=DATASET,
         subject=subject,
-        session=int(session),
+        session=session,
         date=date,
         sfreq=SFREQ,
     )

@@ -29,11 +29,11 @@ from ..channels import SEED_CH_NAMES
 from ..features.de import SEED_BANDS
 from ..features.smoothing import moving_average, smooth_lds
 from ..utils import check_option, check_random_state, docdict, fill_doc, logger, verbose
-from ._base import FeatureRecording
+from ._base import EYE_EVENT_STAT_NAMES, FeatureRecording
 from ._io import (
     FileTrials,
     check_eeg_array,
-    check_trial_duration,
+    collect_eeg_trials,
     find_session_folders,
     find_subject_files,
     list_mat_variables,
@@ -84,17 +84,7 @@ def _eye_feature_names() -> list[str]:
         "saccade_amplitude_mean",
         "saccade_amplitude_std",
     ]
-    names += [
-        "blink_frequency",
-        "fixation_frequency",
-        "fixation_duration_max",
-        "fixation_dispersion_total",
-        "fixation_dispersion_max",
-        "saccade_frequency",
-        "saccade_duration_average",
-        "saccade_amplitude_average",
-        "saccade_latency_average",
-    ]
+    names += EYE_EVENT_STAT_NAMES
     return names
 
 
@@ -223,26 +213,12 @@ def _read_eeg_trials(fname, session) -> FileTrials:
     trials = parse_trial_keys(mat, _RAW_KEY_RE, fname=fname, what="<prefix>_eeg<trial>")
     labels = SEED_IV_LABELS[session]
     _check_n_trials(len(trials), len(labels), fname=fname, what="EEG", session=session)
-    arrays, keys = [], []
-    for trial, key in trials.items():
-        arr = check_eeg_array(mat[key], fname=fname, key=key)
-        check_trial_duration(
-            arr.shape[1],
-            fname=fname,
-            key=key,
-            sfreq=SFREQ,
-            # a trial of n 4-s windows lasts between 4 n and 4 (n + 1) seconds
-            expected_seconds=WINDOW * (SEED_IV_N_WINDOWS[session][trial - 1] + 0.5),
-            dataset=DATASET,
-            trial=trial,
-        )
-        arrays.append(arr)
-        keys.append(key)
-    logger.info(f"Read {len(arrays)} trials from {fname} (sub-{subject}, ses-{session})")
-    return FileTrials(
-        arrays=arrays,
-        labels=list(labels[: len(arrays)]),
-        keys=keys,
+    return collect_eeg_trials(
+        mat,
+        trials,
+        labels=labels,
+        # a trial of n 4-s windows lasts between 4 n and 4 (n + 1) seconds
+        durations=[WINDOW * (n + 0.5) for n in SEED_IV_N_WINDOWS[session]],
         event_id=SEED_IV_EVENT_ID,
         fname=fname,
         dataset=DATASET,

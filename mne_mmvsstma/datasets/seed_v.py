@@ -41,7 +41,7 @@ import numpy as np
 from ..channels import SEED_CH_NAMES, make_seed_montage
 from ..features.de import SEED_BANDS
 from ..utils import check_option, check_path, check_random_state, fill_doc, logger, verbose
-from ._base import FeatureRecording, natural_key
+from ._base import EYE_EVENT_STAT_NAMES, FeatureRecording, natural_key
 from ._cnt import CntWriter, read_cnt_header
 
 # --------------------------------------------------------------------------- tables
@@ -89,17 +89,7 @@ SEED_V_EYE_FEATURE_NAMES: list[str] = (
         "saccade_amplitude_mean",
         "saccade_amplitude_std",
     ]
-    + [
-        "blink_frequency",
-        "fixation_frequency",
-        "fixation_duration_max",
-        "fixation_dispersion_total",
-        "fixation_dispersion_max",
-        "saccade_frequency",
-        "saccade_duration_average",
-        "saccade_amplitude_average",
-        "saccade_latency_average",
-    ]
+    + list(EYE_EVENT_STAT_NAMES)
 )
 """Names of the 33 SEED-V eye-movement features, in the order of the feature
 table of the dataset description (pupil diameter X/Y: mean, std and DE in four

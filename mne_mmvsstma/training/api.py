@@ -51,6 +51,26 @@ docdict["batch_size"] = """
 batch_size : int
     Mini-batch size. The data are split into ``ceil(N / batch_size)`` batches
     of nearly equal sizes (never a tiny last batch)."""
+docdict["weight_decay"] = """
+weight_decay : float
+    AdamW weight decay."""
+docdict["X_test"] = """
+X : ndarray | mne.Epochs | FeatureRecording | list | path-like
+    Test data (see :func:`finetune`)."""
+docdict["X_eye_test"] = """
+X_eye : ndarray | None
+    Eye windows for fusion models with array inputs."""
+docdict["batch_size_eval"] = """
+batch_size : int
+    Batch size."""
+docdict["n_windows_model"] = """
+n_windows : int | None
+    Window length when windows are stacked here (``None``: the model's)."""
+docdict["random_state_masks"] = (
+    docdict["random_state"]
+    + """
+    Seeds the random masks (``mask_ratio > 0``)."""
+)
 docdict["amp"] = """
 amp : ``"auto"`` | bool
     Mixed precision. ``"auto"`` and ``True`` use :func:`torch.autocast`
@@ -493,8 +513,7 @@ def pretrain(
     %(batch_size)s
     lr : float
         AdamW learning rate (1.5e-4 in the paper).
-    weight_decay : float
-        AdamW weight decay.
+    %(weight_decay)s
     model_kwargs : dict | None
         Extra :class:`~mne_mmvsstma.models.MVSSTMA` parameters (``emb_dim``,
         ``n_layers``, ``n_decoder_layers``, ``n_heads``, ``drop_prob``...).
@@ -651,8 +670,7 @@ def reconstruction_loss(model, data, *, mask_ratio=None, batch_size=256, n_windo
         recording.
     mask_ratio : float | None
         ``None`` uses the model's ``mask_ratio``.
-    batch_size : int
-        Batch size.
+    %(batch_size_eval)s
     %(n_windows_train)s
     %(trial_ids_opt)s
     %(fill_eye)s
@@ -947,8 +965,7 @@ def finetune(
         grow with the cube of the width).
     lr : float
         AdamW learning rate (1e-3).
-    weight_decay : float
-        AdamW weight decay.
+    %(weight_decay)s
     %(n_epochs)s
     %(batch_size)s
     n_labels : int | None
@@ -1180,21 +1197,16 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=0.0, batch_size=256, n_win
     ----------
     model : MVSSTMA | MMVSSTMAClassifier
         Model returned by :func:`finetune` (or :func:`load_model`).
-    X : ndarray | mne.Epochs | FeatureRecording | list | path-like
-        Test data (see :func:`finetune`).
-    X_eye : ndarray | None
-        Eye windows for fusion models with array inputs.
+    %(X_test)s
+    %(X_eye_test)s
     mask_ratio : float
         Fraction of channels masked at random (Table 4).
-    batch_size : int
-        Batch size.
-    n_windows : int | None
-        Window length when windows are stacked here (``None``: the model's).
+    %(batch_size_eval)s
+    %(n_windows_model)s
     %(trial_ids_opt)s
     %(fill_eye)s
     %(device)s
-    %(random_state)s
-        Seeds the random masks (``mask_ratio > 0``).
+    %(random_state_masks)s
     %(verbose)s
 
     Returns
@@ -1243,23 +1255,18 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=0.0, batch_size=256, n_
     ----------
     model : MVSSTMA | MMVSSTMAClassifier
         Model returned by :func:`finetune` (its ``scalers_`` are applied).
-    X : ndarray | mne.Epochs | FeatureRecording | list | path-like
-        Test data (see :func:`finetune`).
+    %(X_test)s
     y : array-like of int | None
         True labels (``None``: taken from recordings / Epochs).
-    X_eye : ndarray | None
-        Eye windows for fusion models with array inputs.
+    %(X_eye_test)s
     mask_ratio : float
         Fraction of channels masked at random at test time (Table 4).
-    batch_size : int
-        Batch size.
-    n_windows : int | None
-        Window length when windows are stacked here (``None``: the model's).
+    %(batch_size_eval)s
+    %(n_windows_model)s
     %(trial_ids_opt)s
     %(fill_eye)s
     %(device)s
-    %(random_state)s
-        Seeds the random masks (``mask_ratio > 0``).
+    %(random_state_masks)s
     %(verbose)s
 
     Returns
