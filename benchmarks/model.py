@@ -34,6 +34,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -125,6 +126,49 @@ def _time_steps(step, device, warmup: int, steps: int):
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     return walls, cpus
+
+
+def _flop_counter():
+    """:class:`~torch.utils.flop_counter.FlopCounterMode` that also counts in-place GEMMs.
+
+    The chunked CPU attention kernel accumulates with ``baddbmm_`` / ``addmm_``,
+    which torch's counter does not know; they get the usual ``2 m k n``.
+    """
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def baddbmm_(self_shape, a_shape, b_shape, *args, out_shape=None, **kwargs):
+        return 2 * a_shape[0] * a_shape[1] * a_shape[2] * b_shape[2]
+
+    def addmm_(self_shape, a_shape, b_shape, *args, out_shape=None, **kwargs):
+        return 2 * a_shape[0] * a_shape[1] * b_shape[1]
+
+    aten = torch.ops.aten
+    return FlopCounterMode(
+        display=False, custom_mapping={aten.baddbmm_: baddbmm_, aten.addmm_: addmm_}
+    )
+
+
+def _gflop_per_sample(step, batch_size):
+    """Matrix-product GFLOP of one step, per sample (elementwise work not counted)."""
+    counter = _flop_counter()
+    with counter:
+        step()
+    return counter.get_total_flops() / batch_size / 1e9
+
+
+def _sgemm_gflops(threads, size=2048, repeat=5):
+    """Float32 GFLOP/s of a large square matrix product: the machine's practical peak."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * size**3 / best / 1e9
 
 
 def _workloads(pre, eeg_clf, fusion, batch_size, device, amp, compile_mode="none"):
@@ -245,6 +289,14 @@ def main(argv=None) -> int:
     if device.type == "cpu" and hasattr(os, "getloadavg"):
         print(f"load average before: {os.getloadavg()[0]:.2f} (machine shared?)")
 
+    peak = None
+    if device.type == "cpu":
+        peak = _sgemm_gflops(torch.get_num_threads())
+        print(
+            f"float32 GEMM reference (2048x2048 matmul, {torch.get_num_threads()} threads): "
+            f"{peak:.0f} GFLOP/s"
+        )
+
     rows = []
     for backend in args.attention_backend:
         pre, eeg_clf, fusion = _models(backend, device)
@@ -263,25 +315,37 @@ def main(argv=None) -> int:
                 walls, cpus = _time_steps(work[name], device, args.warmup, args.steps)
                 med, best = statistics.median(walls), min(walls)
                 cpu = statistics.median(cpus)
+                # FLOPs are counted for the chunked CPU kernel only: torch's counter
+                # does not see inside the CPU scaled_dot_product_attention kernel
+                counted = device.type == "cpu" and backend in ("auto", "chunked")
+                gflop = _gflop_per_sample(work[name], bs) if counted else None
                 rows.append(
-                    (name, backend, bs, bs / med, bs / best, 1e3 * med, cpu / med, bs / cpu)
+                    (name, backend, bs, bs / med, bs / best, 1e3 * med, cpu / med, bs / cpu, gflop)
                 )
+                flops = ""
+                if gflop is not None:
+                    flops = (
+                        f", {gflop:.3f} GFLOP/sample in matrix products = "
+                        f"{gflop * bs / best:.0f} GFLOP/s at the best step "
+                        f"(bound at the GEMM reference: {peak / gflop:.0f} samples/s)"
+                    )
                 print(
                     f"  {name:16s} {backend:7s} batch={bs:5d}: {bs / med:10.1f} samples/s "
                     f"(best {bs / best:.1f}), {1e3 * med:.1f} ms/step, "
-                    f"CPU/wall {cpu / med:.2f}, {bs / cpu:.1f} samples per CPU-second",
+                    f"CPU/wall {cpu / med:.2f}, {bs / cpu:.1f} samples per CPU-second{flops}",
                     flush=True,
                 )
     print()
     print(
         "| workload | attention | batch | samples/s (median) | samples/s (best) | ms/step "
-        "| CPU s / wall s | samples per CPU-second |"
+        "| CPU s / wall s | samples per CPU-second | GFLOP/sample | GFLOP/s (best) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for name, backend, bs, med, best, ms, ratio, per_cpu in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, backend, bs, med, best, ms, ratio, per_cpu, gflop in rows:
+        flops = "- | -" if gflop is None else f"{gflop:.3f} | {gflop * best:.0f}"
         print(
             f"| {name} | {backend} | {bs} | {med:.1f} | {best:.1f} | {ms:.1f} | {ratio:.2f} "
-            f"| {per_cpu:.1f} |"
+            f"| {per_cpu:.1f} | {flops} |"
         )
     if device.type == "cpu" and hasattr(os, "getloadavg"):
         print(f"load average after: {os.getloadavg()[0]:.2f}")
