@@ -1,0 +1,61 @@
+"""Smoke tests: the benchmark scripts run end to end on tiny inputs and print their tables.
+
+Only that they run and report is checked; their numbers are never asserted.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _run(script, *args):
+    if not (BENCH / script).is_file():
+        pytest.skip(f"benchmarks/{script} is not part of this checkout")
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONWARNINGS="ignore")
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        cwd=BENCH,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_de_benchmark_runs():
+    out = _run("de.py", "--duration", "30", "--repeat", "1", "--session-minutes", "0.4")
+    for method in ("seed", "gaussian"):
+        assert f"SEED-IV session (0.4 min, 62 ch, 4-s windows, {method} method" in out
+        # one table row per window length and thread count
+        rows = [line for line in out.splitlines() if line.startswith(method)]
+        assert len(rows) == 4, out
+    assert "peak/input" in out
+
+
+def test_model_benchmark_runs():
+    out = _run(
+        "model.py",
+        "--batch-size",
+        "2",
+        "--steps",
+        "1",
+        "--warmup",
+        "0",
+        "--workloads",
+        "pretrain",
+        "inference-eeg",
+    )
+    assert "float32 GEMM reference" in out
+    assert "parameters: pretraining model 302,021" in out
+    rows = [line for line in out.splitlines() if line.startswith("| pretrain | auto | 2 |")]
+    assert len(rows) == 1, out
+    gflop = float(rows[0].split("|")[9])
+    # at paper defaults a pretraining step costs ~1.9 GFLOP per sample in matmuls
+    assert 1.0 < gflop < 3.0
