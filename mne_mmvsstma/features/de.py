@@ -379,8 +379,8 @@ def _de_gaussian(x2, out, sfreq, win_len, edges, order, filter_edges, chunk_byte
     n_times = x2.shape[1]
     soses = [_design_bandpass(float(lo), float(hi), sfreq, order, filter_edges) for lo, hi in edges]
     half = _kernel_halflength(tuple(map(tuple, edges.tolist())), sfreq, order, filter_edges)
-    # odd extension over 3 periods of the lowest band edge (sosfiltfilt's default
-    # idea), at most what the data allow, then constant continuation
+    # odd extension over 3 periods of the lowest band edge, at most what the
+    # data allow, then constant continuation
     pad = min(n_times - 1, int(math.ceil(3 * sfreq / edges[:, 0].min())), half)
     # windows per block: blocks of at least ~16k samples (and 2x the context)
     per_block = min(n_win, max(1, math.ceil(max(2 * half, 16384) / win_len)))
@@ -396,21 +396,13 @@ def _de_gaussian(x2, out, sfreq, win_len, edges, order, filter_edges, chunk_byte
 
     def work(block):
         r0, r1 = block
-        xc = x2[r0:r1]
+        xc = x2[r0:r1].astype(np.float64, copy=False)
         n = r1 - r0
-        ext = np.empty((n, ext_len))
-        m = min(n_times, ext_len - half)
-        ext[:, half : half + m] = xc[:, :m]
-        if pad:
-            ext[:, half - pad : half] = 2 * xc[:, :1] - xc[:, pad:0:-1]
-        ext[:, : half - pad] = ext[:, half - pad : half - pad + 1]
-        end = half + n_times
-        if end < ext_len:
-            stop = min(end + pad, ext_len)
-            if stop > end:
-                tail = 2 * xc[:, -1:] - xc[:, -2 : -pad - 2 : -1]
-                ext[:, end:stop] = tail[:, : stop - end]
-            ext[:, stop:] = ext[:, stop - 1 : stop]
+        # odd extension (sosfiltfilt's padtype="odd"), then constant to the
+        # block grid; trailing samples past the last block are not needed
+        ext = np.pad(xc, ((0, 0), (pad, pad)), mode="reflect", reflect_type="odd")
+        after = max(0, ext_len - half - n_times - pad)
+        ext = np.pad(ext, ((0, 0), (half - pad, after)), mode="edge")[:, :ext_len]
         segments = sliding_window_view(ext, nfft, axis=-1)[:, ::step][:, :n_blocks]
         spec = sp_fft.rfft(segments, axis=-1)
         del ext, segments
@@ -425,7 +417,7 @@ def _de_gaussian(x2, out, sfreq, win_len, edges, order, filter_edges, chunk_byte
             mean = y.sum(axis=-1).reshape(n, -1)[:, :n_win] / win_len
             var = sum2 / win_len - mean.astype(np.float64) ** 2
             del y
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore"):
                 out[r0:r1, :, b] = 0.5 * (_LOG_2PIE + np.log(np.maximum(var, 0.0)))
 
     _run_chunks(work, blocks, n_jobs)
