@@ -157,7 +157,7 @@ def _gflop_per_sample(step, batch_size):
     return counter.get_total_flops() / batch_size / 1e9
 
 
-def _sgemm_gflops(threads, size=2048, repeat=5):
+def _sgemm_gflops(size=2048, repeat=5):
     """Float32 GFLOP/s of a large square matrix product: the machine's practical peak."""
     import torch
 
@@ -291,7 +291,7 @@ def main(argv=None) -> int:
 
     peak = None
     if device.type == "cpu":
-        peak = _sgemm_gflops(torch.get_num_threads())
+        peak = _sgemm_gflops()
         print(
             f"float32 GEMM reference (2048x2048 matmul, {torch.get_num_threads()} threads): "
             f"{peak:.0f} GFLOP/s"

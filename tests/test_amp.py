@@ -25,7 +25,7 @@ def _bf16():
     return torch.autocast("cpu", dtype=torch.bfloat16)
 
 
-def test_hybrid_block_autocast_uses_sdpa_and_matches_float32():
+def test_hybrid_block_autocast_uses_sdpa_and_matches_float32(monkeypatch):
     torch.manual_seed(0)
     block = HybridBlock(emb_dim=16, n_heads=2, head_dim=16, drop_prob=0.0).eval()
     x = torch.randn(3, 12, 10, 16)
@@ -38,12 +38,9 @@ def test_hybrid_block_autocast_uses_sdpa_and_matches_float32():
 
     with torch.no_grad():
         ref = block(x)  # float32, chunked CPU kernel
-    torch.nn.functional.scaled_dot_product_attention = spy
-    try:
-        with _bf16(), torch.no_grad():
-            out = block(x)
-    finally:
-        torch.nn.functional.scaled_dot_product_attention = orig
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    with _bf16(), torch.no_grad():
+        out = block(x)
     assert used and used[0] == torch.bfloat16  # "auto" switched to SDPA under autocast
     assert out.shape == ref.shape
     # bfloat16 keeps ~3 significant digits; the block output is layer-normalised
