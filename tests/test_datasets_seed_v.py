@@ -39,19 +39,16 @@ def sim_root(tmp_path_factory):
     )
 
 
+# the features-only folder of ``feat_root`` (tests rebuild it to compare)
+FEAT_KW = dict(
+    n_subjects=2, sessions=(1, 3), n_trials=4, time_scale=0.1, raw=False, verbose="error"
+)
+
+
 @pytest.fixture(scope="module")
 def feat_root(tmp_path_factory):
     """Features only: two subjects, sessions 1 and 3."""
-    root = tmp_path_factory.mktemp("seedv_feat")
-    return simulate_seed_v(
-        root,
-        n_subjects=2,
-        sessions=(1, 3),
-        n_trials=4,
-        time_scale=0.1,
-        raw=False,
-        verbose="error",
-    )
+    return simulate_seed_v(tmp_path_factory.mktemp("seedv_feat"), **FEAT_KW)
 
 
 def _cnt_file(sim_root, session=1):
@@ -267,16 +264,7 @@ def test_features_roundtrip(feat_root):
 
 
 def test_features_order_channel(tmp_path, feat_root):
-    root = simulate_seed_v(
-        tmp_path,
-        n_subjects=2,
-        sessions=(1, 3),
-        n_trials=4,
-        time_scale=0.1,
-        raw=False,
-        order="channel",
-        verbose="error",
-    )
+    root = simulate_seed_v(tmp_path, order="channel", **FEAT_KW)
     band = read_seed_v_features(feat_root, eye=False, verbose="error")
     chan = read_seed_v_features(root, order="channel", eye=False, verbose="error")
     for a, b in zip(band, chan):
@@ -315,15 +303,7 @@ def test_features_subject_sort_and_filters(tmp_path):
 
 def test_features_reproducible_and_independent_of_raw(tmp_path, feat_root):
     a = read_seed_v_features(feat_root, verbose="error")
-    root = simulate_seed_v(
-        tmp_path,
-        n_subjects=2,
-        sessions=(1, 3),
-        n_trials=4,
-        time_scale=0.1,
-        raw=False,
-        verbose="error",
-    )
+    root = simulate_seed_v(tmp_path, **FEAT_KW)  # the same folder as feat_root's
     b = read_seed_v_features(root, verbose="error")
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x.eeg, y.eeg)
