@@ -26,6 +26,7 @@ _LAZY = {
     "moving_average": "features",
     "DifferentialEntropy": "features",
     "make_windows": "features",
+    "TrialWindows": "features",
     "BandScaler": "features",
     "EyeRescaler": "features",
     # models
@@ -34,6 +35,8 @@ _LAZY = {
     "HybridBlock": "models",
     "dcca_loss": "models",
     # training
+    "Pretrainer": "training",
+    "EmotionClassifier": "training",
     "pretrain": "training",
     "finetune": "training",
     "evaluate": "training",

@@ -33,6 +33,14 @@ MODEL_SIZES = {
 FUSION_DIM = {"paper": None, "small": None, "demo": 32}
 
 
+def _print(*args, **kwargs):
+    """print on rank 0 only (one line per run under torchrun)."""
+    from .training import distributed
+
+    if distributed.is_main_process():
+        print(*args, **kwargs)
+
+
 def _int_list(text):
     try:
         return [int(v) for v in text.replace(",", " ").split()]
@@ -253,9 +261,9 @@ def cmd_pretrain(args):
         resume=args.resume,
     )
     save_model(model, args.out)
-    last = model.history_[-1]["train_loss"] if model.history_ else float("nan")
-    print(f"Pretrained {args.modality} extractor on {len(data)} recordings "
-          f"({len(model.history_)} epochs, final reconstruction loss {last:.4f}) -> {args.out}")
+    last = model.history[-1, "train_loss"] if len(model.history) else float("nan")
+    _print(f"Pretrained {args.modality} extractor on {len(data)} recordings "
+           f"({len(model.history)} epochs, final reconstruction loss {last:.4f}) -> {args.out}")
     return 0
 
 
@@ -270,10 +278,12 @@ def cmd_finetune(args):
     train, _ = _split(args, _one_recording(args))
     fusion = None if args.fusion == "none" else args.fusion
     pre = {}
-    if args.pretrained_eeg is not None:
-        pre["eeg"] = load_model(args.pretrained_eeg)
-    if args.pretrained_eye is not None:
-        pre["eye"] = load_model(args.pretrained_eye)
+    for modality, fname in (("eeg", args.pretrained_eeg), ("eye", args.pretrained_eye)):
+        if fname is not None:
+            pre[modality] = load_model(fname)
+            if type(pre[modality]).__name__ != "Pretrainer":
+                raise ValueError(f"{fname} holds a {type(pre[modality]).__name__}, not a "
+                                 "pretrained extractor (written by 'pretrain')")
     if fusion is None:
         modality = args.modality or ("eye" if set(pre) == {"eye"} else "eeg")
         model = pre.get(modality)
@@ -291,10 +301,10 @@ def cmd_finetune(args):
         random_state=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
     )
     save_model(clf, args.out)
-    hist = clf.history_[clf.best_epoch_ - 1] if clf.history_ else {}
-    va = hist.get("valid_accuracy")
-    va = "" if va is None else f", validation accuracy {100 * va:.1f}%"
-    print(f"Fine-tuned {fusion or modality} classifier for sub-{args.subject} "
+    hist = clf.history[clf.best_epoch_ - 1] if len(clf.history) else {}
+    va = hist.get("valid_acc")
+    va = "" if va is None else f", validation accuracy on held-out trials {100 * va:.1f}%"
+    _print(f"Fine-tuned {fusion or modality} classifier for sub-{args.subject} "
           f"ses-{args.session} (best epoch {clf.best_epoch_}{va}) -> {args.out}")
     return 0
 
@@ -312,11 +322,12 @@ def cmd_evaluate(args):
 
         rec = _fill_eye([rec], args.fill_eye)[0]
     data = {"test": test, "train": train, "all": rec}[args.split]
-    model = load_model(args.model)
-    mask_ratio = getattr(model, "mask_ratio_", 0.0) if args.mask_ratio is None \
-        else args.mask_ratio
-    res = evaluate(model, [data], mask_ratio=mask_ratio, device=args.device,
-                   random_state=args.seed)
+    model = load_model(args.model, device=args.device or "auto")
+    if type(model).__name__ != "EmotionClassifier":
+        raise ValueError(f"{args.model} holds a {type(model).__name__}, not a fine-tuned "
+                         "classifier (written by 'finetune')")
+    mask_ratio = model.mask_ratio if args.mask_ratio is None else args.mask_ratio
+    res = evaluate(model, [data], mask_ratio=mask_ratio)
     names = {v: k for k, v in rec.event_id.items()}
     print(f"sub-{args.subject} ses-{args.session} {args.split} trials: accuracy "
           f"{100 * res['accuracy']:.2f}% on {res['n_samples']} windows "
@@ -346,8 +357,8 @@ def cmd_protocol(args):
         fill_eye=args.fill_eye, plot=not args.no_plots,
         resume=args.resume, device=args.device, random_state=args.seed,
     )
-    print(result.format(paper=True))
-    print(f"Files: {result.out_dir}")
+    _print(result.format(paper=True))
+    _print(f"Files: {result.out_dir}")
     return 0
 
 

@@ -38,9 +38,9 @@ def test_epochs_input(sim_root):
     first = np.flatnonzero(inp.trial_ids == 1)[0]
     assert np.allclose(inp.eeg[first, :, 0], inp.eeg[first, :, -1])
     model = pretrain(epochs, n_epochs=1, n_windows=4, model_kwargs=TINY, verbose=False)
-    assert model.n_chans == 62 and model.n_times == 4
+    assert model.module_.n_chans == 62 and model.module_.n_times == 4
     clf = finetune(epochs, model=model, n_epochs=1, n_labels=2, verbose=False)  # y from metadata
-    assert clf.n_windows_ == 4
+    assert clf.input_shapes_["eeg"][1:] == (62, 4, 5)
     res = evaluate(clf, epochs, verbose=False)
     assert res["n_samples"] == 18
     with pytest.raises(ValueError, match="Epochs hold EEG only"):
@@ -56,7 +56,9 @@ def test_recordings_and_folder_inputs(sim_root):
         pretrain(sim_root, modality="eye", n_epochs=1, model_kwargs=TINY, verbose=False)
     model = pretrain(sim_root, modality="eye", fill_eye="interpolate", n_epochs=1,
                      model_kwargs=TINY, verbose=False)
-    assert model.scaling_ == "recording" and model.n_chans == 31
+    # a folder is scaled per recording before the estimator sees it
+    assert model.scale is False and model.scalers_["eye"] is None
+    assert model.module_.n_chans == 31
     clf = finetune(recs, fusion="attention", fill_eye="interpolate", n_epochs=1,
                    model={"eye": model}, model_kwargs=TINY, verbose=False)
     res = evaluate(clf, recs, fill_eye="interpolate", verbose=False)

@@ -60,7 +60,7 @@ def test_svm_baseline_beats_chance(seed_iv_root):
 def test_run_protocol_all_tables(seed_iv_root, tmp_path, monkeypatch):
     out = tmp_path / "out"
     kw = dict(n_train_trials=N_TRAIN, pretrain_epochs=1, finetune_epochs=1, n_labels=2,
-              model_kwargs=TINY, batch_size=16, valid_size=0.25, verbose=False)
+              model_kwargs=TINY, batch_size=16, verbose=False)
     result = run_protocol(seed_iv_root, out_dir=out, **kw)
     res = result.results
     # rows per recording: T1 4, T2 3, T3 3, T4 9, baselines 3

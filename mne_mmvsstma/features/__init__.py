@@ -12,6 +12,7 @@ __getattr__, __dir__, __all__ = attach(
         "DifferentialEntropy": "transformer",
         "make_windows": "windows",
         "Windows": "windows",
+        "TrialWindows": "windows",
         "BandScaler": "normalize",
         "EyeRescaler": "normalize",
     },

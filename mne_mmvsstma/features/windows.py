@@ -21,6 +21,7 @@ import numbers
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..utils import check_finite, check_option, fill_doc, logger
 
@@ -192,3 +193,103 @@ def make_windows(features, trial_ids, n_windows=10, *, labels=None, eye=None, st
         trial_ids=trial_ids[current],
         index=current,
     )
+
+
+class TrialWindows(TransformerMixin, BaseEstimator):
+    """Stack ``T`` consecutive samples within trials: a scikit-learn pipeline step.
+
+    One window per sample (``start="pad"`` of :func:`make_windows`), so the
+    number of samples, and therefore ``y``, is unchanged. The trial of every
+    sample is given as ``groups`` (the same trial ids a grouped
+    cross-validation splits on). Inside a :class:`~sklearn.pipeline.Pipeline`
+    they reach this step through scikit-learn's metadata routing::
+
+        import sklearn
+        sklearn.set_config(enable_metadata_routing=True)
+        pipe = make_pipeline(
+            DifferentialEntropy(flatten=False),
+            TrialWindows(10).set_fit_request(groups=True).set_transform_request(groups=True),
+            EmotionClassifier().set_fit_request(groups=True),
+        )
+        cross_val_score(pipe, epochs.get_data(), y, cv=GroupKFold(), params={"groups": trial})
+
+    Samples of one trial must be in time order (grouped splits keep whole
+    trials, so they are).
+
+    Parameters
+    ----------
+    n_windows : int
+        Window length ``T`` (10 in the paper).
+    modality : ``"eeg"`` | ``"eye"``
+        ``"eeg"``: input ``(n, C, F)``, output ``(n, C, T, F)``; ``"eye"``:
+        input ``(n, n_eye)``, output ``(n, n_eye, T, 1)``.
+    """
+
+    def __init__(self, n_windows=10, modality="eeg"):
+        self.n_windows = n_windows
+        self.modality = modality
+
+    def fit(self, X, y=None, groups=None):
+        """Check the parameters (nothing is learned).
+
+        Parameters
+        ----------
+        X : array-like, shape (n, C, F) | (n, n_eye)
+            Per-sample features.
+        y : None
+            Ignored.
+        groups : array-like, shape (n,) | None
+            Trial of every sample.
+
+        Returns
+        -------
+        self : TrialWindows
+        """
+        check_option("modality", self.modality, ("eeg", "eye"))
+        return self
+
+    def transform(self, X, groups=None):
+        """Return the windows.
+
+        Parameters
+        ----------
+        X : array-like, shape (n, C, F) | (n, n_eye)
+            Per-sample features in time order.
+        groups : array-like, shape (n,)
+            Trial of every sample (windows never cross trials).
+
+        Returns
+        -------
+        windows : ndarray of float32, shape (n, C, T, F) | (n, n_eye, T, 1)
+        """
+        check_option("modality", self.modality, ("eeg", "eye"))
+        if groups is None:
+            raise ValueError(
+                "TrialWindows needs groups (the trial of every sample) so that windows never "
+                "cross trials; in a Pipeline enable metadata routing and call "
+                "set_transform_request(groups=True) (see the class docstring)"
+            )
+        X = np.asarray(X)
+        if self.modality == "eye":
+            if X.ndim != 2:
+                raise ValueError(f"eye features must have shape (n, n_eye), got {X.shape}")
+            return make_windows(X[:, :, None], groups, self.n_windows).eeg
+        return make_windows(X, groups, self.n_windows).eeg
+
+    def fit_transform(self, X, y=None, groups=None):
+        """:meth:`fit`, then :meth:`transform` (both with ``groups``).
+
+        Parameters
+        ----------
+        X : array-like, shape (n, C, F) | (n, n_eye)
+            Per-sample features.
+        y : None
+            Ignored.
+        groups : array-like, shape (n,)
+            Trial of every sample.
+
+        Returns
+        -------
+        windows : ndarray of float32
+        """
+        return self.fit(X, y, groups=groups).transform(X, groups=groups)

@@ -122,19 +122,6 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
             )
         self.fusion = fusion
         self.drop_prob = float(drop_prob)
-        # record the encoders' architectures (not the modules) in the config, so
-        # that from_config(get_config()) rebuilds a model whose state dict fits
-        init_kwargs = getattr(self, "_braindecode_init_kwargs", None)
-        if init_kwargs is not None:
-            init_kwargs.update(
-                eeg_encoder=None,
-                eye_encoder=None,
-                n_eeg_chans=eeg.n_chans,
-                n_eye_features=eye.n_chans,
-                n_times=eeg.n_times,
-                n_bands=eeg.n_bands,
-                encoder_kwargs={"eeg": _encoder_config(eeg), "eye": _encoder_config(eye)},
-            )
         self.eeg_encoder = eeg
         self.eye_encoder = eye
 
@@ -160,6 +147,27 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
         self.final_layer = nn.Linear(self.fused_dim, n_outputs)
 
     # ------------------------------------------------------------------ construction
+    def get_config(self) -> dict:
+        """Constructor arguments (braindecode config) that rebuild this network.
+
+        The encoders are recorded by their architectures, not as modules, so
+        that ``from_config(get_config())`` builds a network whose state dict
+        fits, also for networks built from pretrained encoders.
+
+        Returns
+        -------
+        dict
+            JSON-serializable configuration.
+        """
+        config = super().get_config()
+        eeg, eye = self.eeg_encoder, self.eye_encoder
+        config.update(
+            eeg_encoder=None, eye_encoder=None, n_eeg_chans=eeg.n_chans,
+            n_eye_features=eye.n_chans, n_times=eeg.n_times, n_bands=eeg.n_bands,
+            encoder_kwargs={"eeg": _encoder_config(eeg), "eye": _encoder_config(eye)},
+        )
+        return config
+
     @staticmethod
     def _build_encoder(modality, encoder, n_chans, n_times, n_bands, encoder_kwargs):
         if encoder is not None:
@@ -380,9 +388,41 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
         """
         h_eeg, h_eye = self.encode(x_eeg, x_eye, mask_ratio=mask_ratio, generator=generator)
         logits = self.final_layer(self.head_drop(self.fuse(h_eeg, h_eye)))
-        ce = F.cross_entropy(logits.float(), y)
-        if h_eeg is None or h_eye is None or dcca_weight == 0:
-            dcca = ce.new_zeros(())
-        else:
-            dcca = dcca_loss(h_eeg, h_eye, reg=reg, out_dim=out_dim).to(ce.dtype)
-        return ce + dcca_weight * dcca, ce, dcca
+        return fusion_loss(logits, (h_eeg, h_eye), y, dcca_weight=dcca_weight, reg=reg,
+                           out_dim=out_dim, return_terms=True)
+
+
+def fusion_loss(logits, features, y, *, dcca_weight=0.1, reg=1e-3, out_dim=None,
+                return_terms=False):
+    """Cross-entropy of ``logits`` plus ``dcca_weight`` times the DCCA loss of ``features``.
+
+    Parameters
+    ----------
+    logits : torch.Tensor, shape (batch, n_classes)
+        Classifier outputs.
+    features : tuple of torch.Tensor | None
+        ``(h_eeg, h_eye)`` per-modality features (the DCCA term is 0 when one is
+        ``None``).
+    y : torch.Tensor of int64, shape (batch,)
+        Class labels.
+    dcca_weight : float
+        Weight of the DCCA term (0.1 in the paper).
+    reg, out_dim
+        Passed to :func:`~mne_mmvsstma.models.dcca_loss`.
+    return_terms : bool
+        Also return the two terms.
+
+    Returns
+    -------
+    total : torch.Tensor
+        Scalar ``ce + dcca_weight * dcca`` (float32); with ``return_terms``,
+        ``(total, ce, dcca)``.
+    """
+    ce = F.cross_entropy(logits.float(), y)
+    h_eeg, h_eye = features if features is not None else (None, None)
+    if h_eeg is None or h_eye is None or dcca_weight == 0:
+        dcca = ce.new_zeros(())
+    else:
+        dcca = dcca_loss(h_eeg, h_eye, reg=reg, out_dim=out_dim).to(ce.dtype)
+    total = ce + dcca_weight * dcca
+    return (total, ce, dcca) if return_terms else total

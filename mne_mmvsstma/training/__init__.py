@@ -1,10 +1,15 @@
-"""Training API (pretrain, finetune, evaluate) and the paper's experiment protocols."""
+"""Estimators on skorch (Pretrainer, EmotionClassifier), pretrain/finetune/evaluate, protocols."""
 
 from .._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "Pretrainer": "estimators",
+        "EmotionClassifier": "estimators",
+        "TrialSplit": "estimators",
+        "ExactResume": "callbacks",
+        "warmup_cosine": "callbacks",
         "pretrain": "api",
         "finetune": "api",
         "evaluate": "api",

@@ -7,8 +7,10 @@ Two kinds of files are written with :func:`torch.save`:
   early-stopping state and every random-number-generator state, so that
   ``resume=True`` continues exactly where an interrupted run stopped;
 - *model files* (:func:`save_model` / :func:`load_model`) hold what is needed to
-  rebuild a fitted model: its constructor arguments, its weights, the fitted
-  scalers and the fitted attributes (``classes_``, ``history_``...).
+  rebuild a fitted estimator (:class:`~mne_mmvsstma.Pretrainer` or
+  :class:`~mne_mmvsstma.EmotionClassifier`): its parameters, the network's
+  braindecode configuration (``get_config`` / ``from_config``) and weights, the
+  fitted scalers, the history and the fitted attributes (``classes_``...).
 
 Every write goes to a temporary file in the destination folder which then
 replaces the destination with :func:`os.replace`, so an interrupted write never
@@ -18,9 +20,8 @@ only contain tensors and plain Python containers (no arbitrary pickled objects).
 
 from __future__ import annotations
 
-import copy
 import importlib
-import inspect
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -31,7 +32,7 @@ from ..utils import check_path, logger
 
 MODEL_FORMAT = "mne_mmvsstma-model"
 CHECKPOINT_FORMAT = "mne_mmvsstma-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # classes that may be rebuilt from a file (module, name)
 _ALLOWED_CLASSES = {
@@ -39,10 +40,12 @@ _ALLOWED_CLASSES = {
     "MMVSSTMAClassifier": "mne_mmvsstma.models",
     "BandScaler": "mne_mmvsstma.features",
     "EyeRescaler": "mne_mmvsstma.features",
+    "Pretrainer": "mne_mmvsstma.training.estimators",
+    "EmotionClassifier": "mne_mmvsstma.training.estimators",
 }
-# fitted attributes stored with a model
-MODEL_ATTRS = ("classes_", "modality_", "fusion_", "history_", "n_windows_", "scaling_",
-               "n_labels_", "mask_ratio_")
+# fitted attributes stored with an estimator
+MODEL_ATTRS = ("classes_inferred_", "input_shape_", "input_shapes_", "input_stats_")
+_PLAIN = (int, float, str, bool, type(None))
 
 
 def atomic_save(obj, fname) -> Path:
@@ -125,8 +128,7 @@ def serialize_scaler(scaler):
     name = type(scaler).__name__
     if name not in _ALLOWED_CLASSES:
         raise TypeError(f"Cannot save a scaler of type {name}")
-    state = {k: v for k, v in vars(scaler).items()}
-    return {"class": name, "state": to_plain(state)}
+    return {"class": name, "state": to_plain(dict(vars(scaler)))}
 
 
 def deserialize_scaler(spec):
@@ -139,77 +141,26 @@ def deserialize_scaler(spec):
     return obj
 
 
-# ---------------------------------------------------------------------------
-# model construction specs
-
-
-def _default_activation(cls):
-    param = inspect.signature(cls.__init__).parameters.get("activation")
-    return None if param is None else param.default
-
-
-def build_model(spec):
-    """Instantiate a model from a build spec (see :func:`model_spec`)."""
-    cls = _get_class(spec["class"])
-    kwargs = dict(from_plain(spec["kwargs"]))
-    for key in ("eeg_encoder", "eye_encoder"):
-        if spec.get(key) is not None:
-            kwargs[key] = build_model(spec[key])
-    model = cls(**kwargs)
-    model.build_spec_ = copy.deepcopy(spec)
-    return model
-
-
-def model_spec(model):
-    """Return the build spec of ``model``.
-
-    Models built by this package carry ``build_spec_``; for others the
-    constructor arguments are recovered from same-named attributes.
-    """
-    spec = getattr(model, "build_spec_", None)
-    if spec is not None:
-        return copy.deepcopy(spec)
-    cls_name = type(model).__name__
-    cls = _get_class(cls_name)
-    init = getattr(model, "_braindecode_init_kwargs", None)
-    if init:  # braindecode models record their constructor arguments
-        kwargs = {k: v for k, v in init.items() if k not in ("chs_info", "activation")}
-        activation = init.get("activation")
-        if activation is not None and activation is not _default_activation(cls):
-            raise ValueError(
-                f"Cannot save a {cls_name} with a non-default activation ({activation!r})"
-            )
-        return {"class": cls_name, "kwargs": kwargs}
-    kwargs = {}
-    for pname, param in inspect.signature(cls.__init__).parameters.items():
-        if pname in ("self", "eeg_encoder", "eye_encoder", "activation") or param.kind in (
-            param.VAR_POSITIONAL,
-            param.VAR_KEYWORD,
-        ):
-            continue
-        if hasattr(model, pname):
-            value = getattr(model, pname)
-            if isinstance(value, (int, float, str, bool, tuple, list, dict, type(None))):
-                kwargs[pname] = value
-    if cls_name == "MVSSTMA" and "chs_info" in kwargs:
-        kwargs.pop("chs_info")
-    return {"class": cls_name, "kwargs": kwargs}
+def _is_plain(value):
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    return isinstance(value, _PLAIN)
 
 
 # ---------------------------------------------------------------------------
 # public model files
 
 
-def save_model(model, fname, *, overwrite=True):
-    """Save a fitted model (weights, constructor arguments, scalers, attributes).
+def save_model(estimator, fname, *, overwrite=True):
+    """Save a fitted :class:`~mne_mmvsstma.Pretrainer` or :class:`~mne_mmvsstma.EmotionClassifier`.
 
     Parameters
     ----------
-    model : MVSSTMA | MMVSSTMAClassifier
-        A model returned by :func:`~mne_mmvsstma.training.pretrain` or
-        :func:`~mne_mmvsstma.training.finetune`.
+    estimator : Pretrainer | EmotionClassifier
+        A fitted estimator.
     fname : path-like
-        Destination file (``.pt``), written atomically.
+        Destination file (``.pt``), written atomically (by rank 0 only in a
+        multi-process run).
     overwrite : bool
         If False, raise when ``fname`` exists.
 
@@ -217,51 +168,75 @@ def save_model(model, fname, *, overwrite=True):
     -------
     fname : pathlib.Path
         The file written.
+
+    Notes
+    -----
+    Parameters that are plain values (sizes, learning rate, ``mask_ratio``...)
+    are stored; callbacks, the optimizer class, ``train_split`` and
+    ``pretrained`` are not (they take their defaults when loaded).
     """
+    from . import distributed
+
     fname = Path(fname).expanduser()
     if fname.exists() and not overwrite:
         raise FileExistsError(f"{fname} exists; pass overwrite=True")
-    scalers = getattr(model, "scalers_", None) or {}
+    name = type(estimator).__name__
+    if name not in ("Pretrainer", "EmotionClassifier") or not hasattr(estimator, "module_"):
+        raise TypeError(f"save_model needs a fitted Pretrainer or EmotionClassifier, got {name}")
+    module = estimator.module_
+    params = {k: v for k, v in estimator.get_params(deep=False).items()
+              if _is_plain(v) and k not in ("checkpoint_dir", "resume", "device", "module")}
     obj = {
         "format": MODEL_FORMAT,
         "version": FORMAT_VERSION,
-        "spec": to_plain(model_spec(model)),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "scalers": {k: serialize_scaler(v) for k, v in scalers.items()},
-        "attrs": {a: to_plain(getattr(model, a)) for a in MODEL_ATTRS if hasattr(model, a)},
+        "estimator": name,
+        "params": to_plain(params),
+        "module_class": type(module).__name__,
+        "config": json.dumps(module.get_config()),
+        "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
+        "scalers": {k: serialize_scaler(v) for k, v in estimator.scalers_.items()},
+        "attrs": {a: to_plain(getattr(estimator, a)) for a in MODEL_ATTRS
+                  if hasattr(estimator, a)},
+        "history": to_plain(list(estimator.history)),
     }
-    atomic_save(obj, fname)
-    logger.info(f"Saved model to {fname}")
+    if distributed.is_main_process():
+        atomic_save(obj, fname)
+        logger.info(f"Saved {name} to {fname}")
+    distributed.barrier()
     return fname
 
 
-def load_model(fname, *, device=None):
-    """Load a model written by :func:`save_model`.
+def load_model(fname, *, device="cpu"):
+    """Load an estimator written by :func:`save_model` (files are read ``weights_only``).
 
     Parameters
     ----------
     fname : path-like
         File written by :func:`save_model`.
-    device : str | torch.device | None
-        Device to move the model to (default CPU).
+    device : str
+        Device of the loaded estimator (``"cpu"``, ``"cuda"``, ``"auto"``...).
 
     Returns
     -------
-    model : MVSSTMA | MMVSSTMAClassifier
-        The model in eval mode, with its fitted attributes and ``scalers_``.
+    estimator : Pretrainer | EmotionClassifier
+        The fitted estimator (its network in eval mode).
     """
+    from skorch.history import History
+
     obj = load_file(fname, kind="model")
     if not isinstance(obj, dict) or obj.get("format") != MODEL_FORMAT:
         raise ValueError(f"{fname} is not a mne_mmvsstma model file (see save_model)")
-    model = build_model(from_plain(obj["spec"]))
-    model.load_state_dict(obj["state_dict"])
-    model.scalers_ = {k: deserialize_scaler(v) for k, v in obj["scalers"].items()}
+    if obj.get("version") != FORMAT_VERSION or "estimator" not in obj:
+        raise ValueError(f"{fname} was written by another version of mne_mmvsstma "
+                         f"(format version {obj.get('version')}, expected {FORMAT_VERSION})")
+    cls = _get_class(obj["estimator"])
+    module = _get_class(obj["module_class"]).from_config(json.loads(obj["config"]))
+    module.load_state_dict(obj["state_dict"])
+    est = cls(**from_plain(obj["params"]), module=module, device=device)
     for key, value in obj["attrs"].items():
-        value = from_plain(value)
-        if key == "classes_" and value is not None:
-            value = np.asarray(value)
-        setattr(model, key, value)
-    if device is not None:
-        model.to(device)
-    model.eval()
-    return model
+        setattr(est, key, from_plain(value))
+    est.scalers_ = {k: deserialize_scaler(v) for k, v in obj["scalers"].items()}
+    est.initialize()
+    est.history = History(from_plain(obj["history"]))
+    est.module_.eval()
+    return est

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -38,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..utils import check_option, fill_doc, logger, verbose
+from . import distributed
 
 DEFAULT_TRAIN_TRIALS = {"SEED-IV": 16, "SEED-V": 9, "SEED": 9}
 ALL_TABLES = ("1", "2", "3", "4", "baselines")
@@ -285,8 +287,7 @@ def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_k
         mask_ratio=spec.mask_ratio, model_kwargs=None if spec.pretrained else kwargs,
         **fit_kwargs, verbose=False,
     )
-    res = evaluate(clf, [test], mask_ratio=spec.mask_ratio, device=fit_kwargs["device"],
-                   random_state=fit_kwargs["random_state"], verbose=False)
+    res = evaluate(clf, [test], mask_ratio=spec.mask_ratio, verbose=False)
     res["n_train"] = len(train.labels)
     res["n_labeled"] = _n_labeled(train, spec, fit_kwargs)
     return res
@@ -323,7 +324,6 @@ def run_protocol(
     model_kwargs=None,
     eye_model_kwargs=None,
     fusion_dim=None,
-    valid_size=0.2,
     patience=20,
     svm_kernel="linear",
     svm_C=1.0,
@@ -377,8 +377,9 @@ def run_protocol(
     fusion_dim : int | None
         Width of the per-modality projections of the fusion classifiers
         (see :func:`~mne_mmvsstma.training.finetune`).
-    valid_size, patience : float, int | None
-        Early stopping of fine-tuning (see :func:`~mne_mmvsstma.training.finetune`).
+    patience : int | None
+        Early-stopping patience of fine-tuning, on one held-out training
+        trial per class (see :func:`~mne_mmvsstma.training.finetune`).
     svm_kernel, svm_C : str, float
         SVM baseline settings.
     fill_eye : str | None
@@ -451,7 +452,7 @@ def run_protocol(
     for modality in sorted(need_pre):
         fname = None if out_dir is None else out_dir / "models" / f"pretrained_{modality}.pt"
         if resume and fname is not None and fname.exists():
-            pretrained[modality] = load_model(fname, device=None)
+            pretrained[modality] = load_model(fname)
             logger.info(f"Loaded the pretrained {modality} extractor from {fname}")
             continue
         t0 = time.perf_counter()
@@ -467,14 +468,15 @@ def run_protocol(
         if fname is not None:
             files.append(save_model(pretrained[modality], fname))
 
-    fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, valid_size=valid_size,
-                      patience=patience, n_labels_per=n_labels_per, device=device,
+    fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience, n_labels_per=n_labels_per, device=device,
                       random_state=random_state, fusion_dim=fusion_dim)
     new_rows = []
     n_fits = sum(len(todo(rec)) for rec in recs)
-    from .api import _progress
+    from tqdm.auto import tqdm
 
-    with _progress(n_fits, "protocol") as pbar:
+    with tqdm(total=n_fits, desc="protocol", leave=False, dynamic_ncols=True,
+              disable=logger.getEffectiveLevel() > logging.INFO
+              or not distributed.is_main_process()) as pbar:
         for rec, (train, test) in zip(recs, splits):
             cache = {}
             for table, model_name, setting, spec in todo(rec):
@@ -501,7 +503,7 @@ def run_protocol(
                 logger.debug(f"sub-{rec.subject} ses-{rec.session} table {table} {model_name} "
                              f"{setting}: {100 * res['accuracy']:.2f}% "
                              f"({time.perf_counter() - t0:.1f} s)")
-                if results_csv is not None:
+                if results_csv is not None and distributed.is_main_process():
                     pd.DataFrame(done + new_rows).to_csv(results_csv, index=False)
                 pbar.set_postfix_str(f"sub-{rec.subject} ses-{rec.session} {model_name}")
                 pbar.update(1)
@@ -514,7 +516,7 @@ def run_protocol(
                          zip(results["table"], results["model"], results["setting"])]
     results = results.sort_values(["_order", "subject", "session"], kind="stable")
     results = results.drop(columns="_order").reset_index(drop=True)
-    if out_dir is not None:
+    if out_dir is not None and distributed.is_main_process():
         summary, table_files = write_tables(results, out_dir)
         files.extend(table_files)
         if plot:

@@ -1,0 +1,191 @@
+"""skorch callbacks of the estimators: exact resume, early stopping on held-out trials, LR
+schedules.
+
+Everything else the estimators need comes from skorch itself
+(:class:`~skorch.callbacks.GradientNormClipping`,
+:class:`~skorch.callbacks.LRScheduler`, :class:`~skorch.callbacks.ProgressBar`,
+the history and the print log).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+
+from ..utils import logger
+from . import distributed
+from .checkpoint import CHECKPOINT_FORMAT, atomic_save, from_plain, load_file, to_plain
+
+
+class TrialEarlyStopping(EarlyStopping):
+    """:class:`skorch.callbacks.EarlyStopping` that waits when there is no validation set.
+
+    The estimators validate on whole held-out training trials; when a fit has
+    too few trials for that, no ``valid_loss`` is recorded and training runs
+    for ``max_epochs`` (the last epoch's model is kept).
+    """
+
+    def on_epoch_end(self, net, **kwargs):  # noqa: D102
+        if self.monitor not in net.history[-1]:
+            return
+        super().on_epoch_end(net, **kwargs)
+
+
+def _warmup_cosine(epoch, *, warmup, total):
+    """Learning-rate factor: linear warmup over ``warmup`` epochs, then cosine decay to 0."""
+    if epoch < warmup:
+        return (epoch + 1) / (warmup + 1)
+    span = max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, (epoch - warmup) / span)))
+
+
+def warmup_cosine(warmup_epochs, max_epochs):
+    """An :class:`~skorch.callbacks.LRScheduler`: linear warmup, then cosine decay.
+
+    Parameters
+    ----------
+    warmup_epochs : int
+        Epochs of linear warmup (the learning rate rises to ``lr``).
+    max_epochs : int
+        Total epochs; the learning rate reaches 0 at the last one.
+
+    Returns
+    -------
+    scheduler : skorch.callbacks.LRScheduler
+        Steps a :class:`torch.optim.lr_scheduler.LambdaLR` once per epoch.
+    """
+    from torch.optim.lr_scheduler import LambdaLR
+
+    return LRScheduler(
+        policy=LambdaLR,
+        lr_lambda=partial(_warmup_cosine, warmup=int(warmup_epochs), total=int(max_epochs)),
+        step_every="epoch",
+    )
+
+
+def fingerprint(arrays, settings) -> str:
+    """SHA-256 of the training arrays and the settings that define a run."""
+    h = hashlib.sha256()
+    for arr in arrays:
+        if arr is None:
+            h.update(b"none")
+            continue
+        arr = np.ascontiguousarray(arr)
+        h.update(str((arr.dtype.str, arr.shape)).encode())
+        h.update(arr.tobytes())
+    h.update(repr(sorted(settings.items())).encode())
+    return h.hexdigest()
+
+
+def _state_dict(module):
+    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
+
+
+class ExactResume(Callback):
+    """Write the whole training state after every epoch; continue from it on the next fit.
+
+    The checkpoint (one file, written atomically by rank 0) holds the model,
+    optimizer and learning-rate-scheduler states, the history, the
+    early-stopping state (including the best weights so far) and the random
+    number generator state, so that a fit interrupted after epoch ``k`` and
+    resumed gives the same result as an uninterrupted one, bit for bit on the
+    same device. The window order of every epoch is drawn from
+    ``random_state`` and the epoch number, not from a running generator.
+
+    Parameters
+    ----------
+    fname : path-like
+        Checkpoint file.
+    resume : bool
+        Load ``fname`` at the start of training when it exists. A checkpoint of
+        other data or settings (another fingerprint) is refused.
+    """
+
+    def __init__(self, fname, resume=False):
+        self.fname = fname
+        self.resume = resume
+
+    def _callback(self, net, cls):
+        for _, cb in net.callbacks_:
+            if isinstance(cb, cls):
+                return cb
+        return None
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):  # noqa: D102
+        import torch
+        from skorch.history import History
+
+        fname = Path(self.fname).expanduser()
+        if not self.resume:
+            return
+        if not fname.exists():
+            logger.info(f"resume=True but no checkpoint at {fname}: starting from scratch")
+            return
+        ck = load_file(fname, kind="checkpoint")
+        if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"{fname} is not a mne_mmvsstma training checkpoint")
+        if ck.get("fingerprint") != net.fingerprint_:
+            raise ValueError(
+                f"Cannot resume from {fname}: it was written with other data or settings "
+                "(fingerprint mismatch). Use resume=False or another checkpoint_dir."
+            )
+        net.module_.load_state_dict(ck["module"])
+        net.optimizer_.load_state_dict(ck["optimizer"])
+        net.history = History(from_plain(ck["history"]))
+        torch.set_rng_state(ck["rng"])
+        if ck.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state(ck["cuda_rng"], net.device)
+        es = self._callback(net, EarlyStopping)
+        if es is not None and ck.get("early_stopping") is not None:
+            state = ck["early_stopping"]
+            es.misses_ = state["misses"]
+            es.dynamic_threshold_ = state["threshold"]
+            es.best_epoch_ = state["best_epoch"]
+            es.best_model_weights_ = state["best_weights"]
+        sched = self._callback(net, LRScheduler)
+        if sched is not None and ck.get("lr_scheduler") is not None:
+            sched.lr_scheduler_.load_state_dict(ck["lr_scheduler"])
+        net.epochs_done_ = len(net.history)
+        net.stopped_early_ = bool(ck.get("stopped", False))
+        logger.info(f"Resuming from {fname} after epoch {net.epochs_done_}")
+
+    def _save(self, net, stopped=False):
+        import torch
+
+        if not distributed.is_main_process():
+            return
+        es = self._callback(net, EarlyStopping)
+        es_state = None
+        if es is not None:
+            es_state = dict(misses=es.misses_, threshold=float(es.dynamic_threshold_),
+                            best_epoch=es.best_epoch_, best_weights=es.best_model_weights_)
+        sched = self._callback(net, LRScheduler)
+        ck = dict(
+            format=CHECKPOINT_FORMAT,
+            fingerprint=net.fingerprint_,
+            module=_state_dict(net.module_),
+            optimizer=net.optimizer_.state_dict(),
+            history=to_plain(list(net.history)),
+            rng=torch.get_rng_state(),
+            cuda_rng=(torch.cuda.get_rng_state(net.device)
+                      if torch.device(net.device).type == "cuda" else None),
+            early_stopping=to_plain(es_state),
+            lr_scheduler=None if sched is None else sched.lr_scheduler_.state_dict(),
+            stopped=stopped,
+        )
+        atomic_save(ck, Path(self.fname).expanduser())
+
+    def on_epoch_end(self, net, **kwargs):  # noqa: D102
+        self._save(net)
+
+    def on_train_end(self, net, **kwargs):  # noqa: D102
+        es = self._callback(net, EarlyStopping)
+        if es is not None and es.misses_ >= es.patience:
+            # early stopping ended the run: record it (with the restored best weights), so
+            # that resuming trains nothing more
+            self._save(net, stopped=True)

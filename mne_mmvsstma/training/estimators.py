@@ -1,0 +1,1156 @@
+"""scikit-learn estimators on skorch: :class:`Pretrainer` and :class:`EmotionClassifier`.
+
+Both are :class:`skorch.NeuralNet` subclasses, so they clone, take part in
+:class:`~sklearn.pipeline.Pipeline`, :func:`~sklearn.model_selection.cross_val_score`
+and :class:`~sklearn.model_selection.GridSearchCV`, accept skorch callbacks and
+keep a skorch :class:`~skorch.history.History`. What they add to skorch:
+
+- the network is built at ``fit`` from the shape of the data (like braindecode's
+  ``EEGClassifier`` infers its signal parameters), randomly or from pretrained
+  encoders;
+- preprocessing fitted on the training data travels with the estimator
+  (``scalers_``);
+- model selection on whole held-out training trials (:class:`TrialSplit`,
+  ``groups`` = trial id of every window);
+- reproducibility: ``random_state`` seeds the weights, dropout and masks (the
+  caller's global torch random state is left as it was) and the window order of
+  every epoch; :class:`~mne_mmvsstma.training.callbacks.ExactResume` makes an
+  interrupted and resumed fit equal an uninterrupted one;
+- data-parallel training under ``torchrun``
+  (:mod:`mne_mmvsstma.training.distributed`);
+- GPU hygiene: the windows are moved to the device once per fit (batches are
+  index slices of device tensors), no host synchronisation per batch (losses
+  are gathered once per epoch), bfloat16 autocast on CUDA, ``compile=True``
+  for :func:`torch.compile`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import GradientNormClipping, ProgressBar
+from skorch.utils import to_tensor
+
+from ..utils import check_finite, check_option, logger
+from . import distributed
+from .callbacks import ExactResume, TrialEarlyStopping, fingerprint, warmup_cosine
+
+MODALITIES = ("eeg", "eye")
+FUSIONS = ("concat", "attention")
+# constructor parameters of MVSSTMA that the estimators expose
+ARCH_PARAMS = ("emb_dim", "n_layers", "n_decoder_layers", "n_heads", "head_dim", "drop_prob",
+               "pool", "kernel_sizes")
+
+
+# ---------------------------------------------------------------------------
+# data
+
+
+class WindowDataset(torch.utils.data.Dataset):
+    """Windows (a tensor or a dict of tensors) and optional labels, fetched a batch at a time.
+
+    ``__getitems__`` returns a whole batch with one indexing operation per
+    tensor, so a batch costs a few kernels whatever its size (no per-window
+    stacking).
+    """
+
+    def __init__(self, X, y=None):
+        self.X = X
+        self.y = y
+
+    def __len__(self):
+        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
+        return len(first)
+
+    def _take(self, idx):
+        if isinstance(self.X, dict):
+            X = {k: v[idx] for k, v in self.X.items()}
+        else:
+            X = self.X[idx]
+        return X, None if self.y is None else self.y[idx]
+
+    def __getitem__(self, i):
+        return self._take(i)
+
+    def __getitems__(self, indices):
+        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
+        return self._take(torch.as_tensor(indices, dtype=torch.long, device=first.device))
+
+    def subset(self, idx):
+        """The windows at ``idx`` (a new dataset)."""
+        X, y = self._take(torch.as_tensor(np.asarray(idx), dtype=torch.long,
+                                          device=self._device()))
+        return WindowDataset(X, y)
+
+    def _device(self):
+        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
+        return first.device
+
+
+def _batch(batch):
+    return batch
+
+
+class EpochSampler(torch.utils.data.Sampler):
+    """Seeded permutation of the windows, a new one every epoch, sharded over processes.
+
+    Epoch ``e`` uses the permutation drawn from ``(seed, e)``; process ``r`` of
+    ``w`` takes positions ``r, r + w, ...`` of it, so the ``w`` per-process
+    batches of one step hold the windows of one single-process batch. The
+    order depends only on the seed and the epoch number, which makes a resumed
+    fit draw the same batches as an uninterrupted one.
+    """
+
+    def __init__(self, n, *, seed, epoch=0, shuffle=True, rank=0, world_size=1):
+        self.n = int(n)
+        self.seed = int(seed)
+        self.epoch = int(epoch)
+        self.shuffle = shuffle
+        self.rank = rank
+        self.world_size = world_size
+
+    def __len__(self):
+        return math.ceil(self.n / self.world_size)
+
+    def __iter__(self):
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n)
+        else:
+            order = np.arange(self.n)
+        self.epoch += 1
+        total = len(self) * self.world_size
+        if total > self.n:  # pad so that every process takes the same number of steps
+            order = np.concatenate([order, order[: total - self.n]])
+        return iter(order[self.rank::self.world_size].tolist())
+
+
+class TrialSplit:
+    """Hold out whole training trials for validation (a skorch ``train_split``).
+
+    Early stopping and best-epoch selection on windows of trials that are also
+    used for fitting reward memorising trials: windows of one trial are nearly
+    identical once smoothed. This split holds out ``n_per_class`` whole trials
+    of every class (chosen at random with ``random_state``), so the validation
+    loss measures generalisation to unseen trials, like the test.
+
+    Parameters
+    ----------
+    n_per_class : int
+        Trials of every class held out (a class keeps at least one training
+        trial; a class with a single trial contributes no validation trial,
+        which is logged).
+    random_state : int
+        Seed of the choice of trials.
+    """
+
+    def __init__(self, n_per_class=1, random_state=0):
+        self.n_per_class = n_per_class
+        self.random_state = random_state
+
+    def __repr__(self):
+        return f"TrialSplit(n_per_class={self.n_per_class}, random_state={self.random_state})"
+
+    def indices(self, groups, y=None):
+        """Return ``(train_idx, valid_idx)``; ``valid_idx`` is empty when no trial can be held out.
+
+        Parameters
+        ----------
+        groups : array-like, shape (n_windows,)
+            Trial id of every window.
+        y : array-like, shape (n_windows,) | None
+            Labels (``None``: hold out ``n_per_class`` trials in total).
+
+        Returns
+        -------
+        train_idx, valid_idx : ndarray of int
+        """
+        if groups is None:
+            raise ValueError(
+                "TrialSplit holds out whole trials for validation and needs groups= (the "
+                "trial id of every window) in fit; pass groups, or train_split=None to train "
+                "without validation (the last epoch's model is kept)"
+            )
+        groups = np.asarray(groups)
+        rng = np.random.default_rng(self.random_state)
+        trial_list, first = np.unique(groups, return_index=True)
+        trial_label = (np.zeros(len(trial_list), int) if y is None
+                       else np.asarray(y)[first])
+        valid_trials = []
+        for c in np.unique(trial_label):
+            trials = trial_list[trial_label == c]
+            k = min(self.n_per_class, len(trials) - 1)
+            if k < 1:
+                logger.info(f"TrialSplit: class {c} has a single training trial; "
+                            "none of its trials is held out for validation")
+                continue
+            valid_trials.extend(rng.choice(trials, size=k, replace=False).tolist())
+        valid = np.isin(groups, valid_trials)
+        return np.flatnonzero(~valid), np.flatnonzero(valid)
+
+    def __call__(self, dataset, y=None, groups=None):  # noqa: D102
+        train_idx, valid_idx = self.indices(groups, y)
+        if len(valid_idx) == 0:
+            logger.info("TrialSplit: no trial can be held out; training without validation")
+            return dataset, None
+        return dataset.subset(train_idx), dataset.subset(valid_idx)
+
+
+def _as_array(X, name, modality):
+    """Check windows of one modality and return float32 ``(N, C, T, F)``."""
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.number):
+        raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}")
+    if modality == "eye" and X.ndim == 3:
+        X = X[..., None]  # (N, n_eye, T) -> (N, n_eye, T, 1)
+    if X.ndim != 4:
+        shape = "(N, C, T, F)" if modality == "eeg" else "(N, n_eye, T, 1)"
+        raise ValueError(
+            f"{name} must be {modality} windows of shape {shape}, got shape {X.shape}; stack "
+            "per-sample features into windows first (mne_mmvsstma.features.TrialWindows or "
+            "make_windows)"
+        )
+    if modality == "eye" and X.shape[-1] != 1:
+        raise ValueError(f"{name}: eye windows must have a last axis of size 1, got {X.shape}")
+    if len(X) == 0:
+        raise ValueError(f"{name} is empty")
+    check_finite(X, name)
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def _make_scaler(modality):
+    from ..features import BandScaler, EyeRescaler
+
+    return BandScaler() if modality == "eeg" else EyeRescaler()
+
+
+def _resolve_device(device):
+    if device in (None, "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"Invalid device {device!r}: {exc}") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} was requested but CUDA is not available")
+    return distributed.process_device(device)
+
+
+def _init_input_scale(encoder, mean, std):
+    """Data-dependent initialisation of a new MV-SSTMA for inputs of any scale.
+
+    The spectral embedding is rescaled so that, at initialisation, it sees
+    inputs standardised per band (``W <- W / s``, ``b <- b - W m`` with the
+    training mean ``m`` and standard deviation ``s`` of every band), and the
+    reconstruction layer (if any) starts by predicting ``m`` with the spread
+    ``s``. A no-op for standardised EEG DE; it lets the model work with eye
+    features on a 10..100 scale.
+    """
+    with torch.no_grad():
+        emb = encoder.spectral_embedding
+        m = torch.as_tensor(mean, dtype=torch.float32, device=emb.weight.device)
+        sd = torch.as_tensor(std, dtype=torch.float32, device=emb.weight.device)
+        sd = torch.where(sd > 0, sd, torch.ones_like(sd))
+        emb.weight.div_(sd)
+        emb.bias.sub_(emb.weight @ m)
+        rec = getattr(encoder, "reconstruction", None)
+        if rec is not None:
+            rec.weight.mul_(sd[:, None])
+            rec.bias.mul_(sd).add_(m)
+
+
+# ---------------------------------------------------------------------------
+# shared machinery
+
+
+class _TrainTask(torch.nn.Module):
+    """The training forward pass of an estimator, as one module (what DDP wraps)."""
+
+    def __init__(self, model, fn):
+        super().__init__()
+        self.model = model
+        self.fn = fn
+
+    def forward(self, X):
+        return self.fn(self.model, X)
+
+
+class _MVSSTMANet:
+    """Mixin of the two estimators (before the skorch class in the MRO)."""
+
+    def _init_common(self, *, scale, random_state, patience, grad_clip, lr_schedule,
+                     warmup_epochs, checkpoint_dir, resume, amp):
+        self.scale = scale
+        self.random_state = random_state
+        self.patience = patience
+        self.grad_clip = grad_clip
+        self.lr_schedule = lr_schedule
+        self.warmup_epochs = warmup_epochs
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
+        self.amp = amp
+
+    # -- callbacks ---------------------------------------------------------
+    def _builtin_callbacks(self):
+        cbs = []
+        if self.grad_clip:
+            cbs.append(("grad_clip", GradientNormClipping(gradient_clip_value=self.grad_clip)))
+        if self.lr_schedule is not None:
+            check_option("lr_schedule", self.lr_schedule, ("cosine",))
+            cbs.append(("lr_schedule", warmup_cosine(self.warmup_epochs, self.max_epochs)))
+        if self.patience is not None and self.train_split is not None:
+            cbs.append(("early_stopping", TrialEarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True)))
+        if self.verbose and distributed.is_main_process():
+            cbs.append(("progress", ProgressBar(postfix_keys=())))
+        if self.checkpoint_dir is not None:
+            path = Path(self.checkpoint_dir).expanduser()
+            if path.exists() and not path.is_dir():
+                raise NotADirectoryError(f"checkpoint_dir is not a directory: {path}")
+            cbs.append(("resume", ExactResume(path / self._checkpoint_name(),
+                                              resume=self.resume)))
+        elif self.resume:
+            raise ValueError("resume=True needs checkpoint_dir")
+        return cbs
+
+    def get_default_callbacks(self):  # noqa: D102
+        # skorch's valid_acc scoring re-predicts the validation set; the accuracy is counted
+        # from the validation batches instead (run_single_epoch)
+        defaults = [(name, cb) for name, cb in super().get_default_callbacks()
+                    if name != "valid_acc"]
+        return defaults + self._builtin_callbacks()
+
+    # -- devices, precision ------------------------------------------------
+    def _autocast(self):
+        dev = torch.device(self.device)
+        if dev.type == "cuda" and self.amp in ("auto", True) and torch.cuda.is_bf16_supported():
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _to_device_tensors(self, X, y=None):
+        dev = torch.device(self.device)
+
+        def move(a):
+            t = torch.from_numpy(np.ascontiguousarray(a))
+            if dev.type != "cpu":
+                t = t.to(dev, non_blocking=True)
+            return t
+
+        Xt = {k: move(v) for k, v in X.items()} if isinstance(X, dict) else move(X)
+        yt = None if y is None else move(np.asarray(y, dtype=np.int64))
+        return WindowDataset(Xt, yt)
+
+    # -- the skorch hooks --------------------------------------------------
+    def get_dataset(self, X, y=None):  # noqa: D102
+        if isinstance(X, WindowDataset):
+            return X
+        return self._to_device_tensors(X, y)
+
+    def get_iterator(self, dataset, training=False):  # noqa: D102
+        if training:
+            world = distributed.world_size()
+            if self.batch_size % world:
+                raise ValueError(f"batch_size={self.batch_size} must be divisible by the "
+                                 f"number of processes ({world})")
+            # the epochs already in the history (a resumed fit) set the first permutation
+            sampler = EpochSampler(len(dataset), seed=self._seed(1), epoch=len(self.history),
+                                   shuffle=self.get_params_for("iterator_train").get(
+                                       "shuffle", True),
+                                   rank=distributed.rank(), world_size=world)
+            batch_size = self.batch_size // world
+        else:
+            sampler = torch.utils.data.SequentialSampler(dataset)
+            batch_size = self.get_params_for("iterator_valid").get("batch_size", 256)
+        return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
+                                           collate_fn=_batch)
+
+    def get_split_datasets(self, X, y=None, **fit_params):  # noqa: D102
+        dataset = self.get_dataset(X, y)
+        if not self.train_split:
+            return dataset, None
+        return self.train_split(dataset, self.y_fit_, groups=self.groups_fit_)
+
+    def initialize_module(self):  # noqa: D102
+        self.module_ = self._build_module().to(self.device)
+        # not registered as a skorch module (it shares module_'s parameters)
+        object.__setattr__(self, "train_task_", distributed.wrap_ddp(
+            _TrainTask(self.module_, self._train_forward), torch.device(self.device)))
+        return self
+
+    def train_step_single(self, batch, **fit_params):  # noqa: D102
+        self._set_training(True)
+        Xi, yi = batch
+        with self._autocast():
+            y_pred = self.train_task_(Xi)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator``; batch losses reach the host once, at the end."""
+        if iterator is None:
+            return
+        if not training:
+            self.eval_generator_ = self._generator()
+        losses, sizes, correct = [], [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach().float())
+            if not training and batch[1] is not None and step["y_pred"].ndim == 2:
+                correct.append((step["y_pred"].argmax(1) == batch[1]).sum())
+            first = next(iter(batch[0].values())) if isinstance(batch[0], dict) else batch[0]
+            sizes.append(len(first))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        values = torch.stack(losses) if losses else None
+        if values is not None and training and distributed.is_distributed():
+            values = distributed.all_mean(values)  # the loss of the global batches
+        values = values.cpu().tolist() if values is not None else []
+        batches = self.history[-1]["batches"]
+        for entry, value, size in zip(batches[-len(values):], values, sizes):
+            entry[prefix + "_loss"] = value
+            entry[prefix + "_batch_size"] = size
+        if values and not math.isfinite(values[-1]):
+            raise FloatingPointError(
+                f"{type(self).__name__}: the {prefix} loss became {values[-1]} at epoch "
+                f"{len(self.history)}; lower lr or check the input features")
+        self.history.record(prefix + "_batch_count", len(values))
+        if correct:
+            self.history.record(prefix + "_acc", float(torch.stack(correct).sum()) / sum(sizes))
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):  # noqa: D102
+        if epochs is None:
+            epochs = 0 if self.stopped_early_ else max(0, self.max_epochs - self.epochs_done_)
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):  # noqa: D102
+        self.epochs_done_ = 0
+        self.stopped_early_ = False
+
+    def initialize(self):  # noqa: D102
+        self.device = str(_resolve_device(self.device))
+        distributed.init_distributed(torch.device(self.device))
+        return super().initialize()
+
+    # -- seeding -----------------------------------------------------------
+    def _seed(self, k):
+        seq = np.random.SeedSequence(None if self.random_state is None
+                                     else int(self.random_state))
+        return int(seq.spawn(k + 1)[k].generate_state(1)[0])
+
+    def _generator(self):
+        gen = torch.Generator(device=self.device)
+        gen.manual_seed(self._seed(2))
+        return gen
+
+    def _fork_rng(self):
+        dev = torch.device(_resolve_device(self.device))
+        return torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else [])
+
+    def _fit_seeded(self, X, y, groups, settings):
+        self.groups_fit_ = None if groups is None else np.asarray(groups)
+        if self.groups_fit_ is not None and len(self.groups_fit_) != self._n(X):
+            raise ValueError(f"groups has {len(self.groups_fit_)} entries but X has "
+                             f"{self._n(X)} windows")
+        arrays = list(X.values()) if isinstance(X, dict) else [X]
+        self.fingerprint_ = fingerprint(
+            arrays + [y, self.groups_fit_],
+            {**settings, **{k: repr(v) for k, v in self.get_params(deep=False).items()
+                            if k not in ("callbacks", "verbose", "resume", "checkpoint_dir",
+                                         "pretrained")}})
+        try:
+            with self._fork_rng():
+                torch.manual_seed(self._seed(0))
+                NeuralNet.fit(self, X, y)
+        finally:
+            object.__setattr__(self, "train_task_", None)  # DDP wrappers do not pickle
+        # per-process batch-norm statistics (CPU): every process keeps rank 0's
+        distributed.broadcast_buffers(self.module_)
+        self.module_.eval()
+        return self
+
+    def _log(self, msg):
+        if self.verbose and distributed.is_main_process():
+            logger.info(msg)
+
+    @staticmethod
+    def _n(X):
+        return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
+
+    def _predict_batches(self, X, fn):
+        """Apply ``fn(module, batch)`` to ``X`` in evaluation mode, concatenated on the host."""
+        self.check_is_fitted()
+        dataset = self.get_dataset(X)
+        self.eval_generator_ = self._generator()
+        out = []
+        self.module_.eval()
+        with torch.no_grad(), self._autocast():
+            for Xi, _ in self.get_iterator(dataset, training=False):
+                out.append(fn(self.module_, Xi).float())
+        return torch.cat(out).cpu().numpy()
+
+    @property
+    def best_epoch_(self):
+        """Epoch whose weights were kept (best validation loss, else the last epoch)."""
+        flags = [h.get("valid_loss_best") for h in self.history]
+        best = [i + 1 for i, f in enumerate(flags) if f]
+        if best and self.patience is not None:
+            return best[-1]
+        return len(self.history)
+
+
+# ---------------------------------------------------------------------------
+# Pretrainer
+
+
+class Pretrainer(_MVSSTMANet, NeuralNet):
+    """Self-supervised MV-SSTMA pretraining by masked channel reconstruction (no labels).
+
+    ``fit(X)`` trains an :class:`~mne_mmvsstma.models.MVSSTMA` encoder-decoder
+    to reconstruct a random ``mask_ratio`` of the channels (eye features) of
+    every window from the visible ones; ``transform(X)`` returns the encoder's
+    features. The fitted network is ``module_`` and its encoder part
+    ``encoder_`` (a copy without decoder); pass the fitted Pretrainer to
+    :class:`EmotionClassifier` (``pretrained=``).
+
+    Parameters
+    ----------
+    modality : ``"eeg"`` | ``"eye"``
+        EEG DE windows ``(N, C, T, F)`` or eye-movement windows
+        ``(N, n_eye, T, 1)``.
+    mask_ratio : float
+        Fraction of channels masked and reconstructed (0.3 in the paper).
+    emb_dim, n_layers, n_decoder_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
+        :class:`~mne_mmvsstma.models.MVSSTMA` architecture (the paper's by default).
+    scale : bool
+        Fit a :class:`~mne_mmvsstma.features.BandScaler` (EEG) /
+        :class:`~mne_mmvsstma.features.EyeRescaler` (eye) on ``X`` and apply it
+        in ``fit`` and ``transform`` (``scalers_``). ``False`` for data scaled
+        beforehand (e.g. per recording).
+    lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
+        skorch training parameters (AdamW, 1.5e-4 as in the paper). ``batch_size``
+        is the global batch of a multi-process run.
+    train_split : TrialSplit | callable | None
+        Validation split (``None``: none, the paper's setting). With
+        :class:`TrialSplit`, pass ``groups`` to ``fit``.
+    patience : int | None
+        Early-stopping patience on the validation loss (needs ``train_split``).
+    grad_clip : float | None
+        Maximum gradient norm (:class:`~skorch.callbacks.GradientNormClipping`).
+    lr_schedule : None | ``"cosine"``
+        ``"cosine"``: linear warmup over ``warmup_epochs``, then cosine decay.
+    warmup_epochs : int
+        Warmup epochs of the cosine schedule.
+    checkpoint_dir : path-like | None
+        Folder of the training checkpoint (``pretrain_<modality>.pt``),
+        written after every epoch.
+    resume : bool
+        Continue from the checkpoint (same data and settings; ``max_epochs``
+        may be larger), see :class:`~mne_mmvsstma.training.callbacks.ExactResume`.
+    amp : ``"auto"`` | bool
+        bfloat16 autocast on CUDA (never on CPU).
+    random_state : int | None
+        Seed of the weights, masks, dropout and window order.
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"`` (CUDA when available).
+    callbacks : list | None
+        Extra skorch callbacks.
+    verbose : int
+        skorch's print log and a progress bar when > 0.
+    **kwargs
+        Other :class:`skorch.NeuralNet` parameters (``compile=True``,
+        ``iterator_valid__batch_size``, ``optimizer__betas``...).
+
+    Attributes
+    ----------
+    module_ : MVSSTMA
+        The fitted encoder-decoder.
+    encoder_ : MVSSTMA
+        Its encoder (no decoder, no head), e.g. for feature extraction.
+    scalers_ : dict
+        ``{"eeg": scaler | None, "eye": scaler | None}``.
+    history : skorch.history.History
+        Per-epoch ``train_loss`` (masked MSE), ``valid_loss``, ``dur``.
+    """
+
+    def __init__(
+        self,
+        modality="eeg",
+        mask_ratio=0.3,
+        *,
+        emb_dim=16,
+        n_layers=6,
+        n_decoder_layers=6,
+        n_heads=6,
+        head_dim=16,
+        drop_prob=0.1,
+        pool="mean",
+        kernel_sizes=(7, 5, 3),
+        scale=True,
+        lr=1.5e-4,
+        max_epochs=100,
+        batch_size=64,
+        optimizer=torch.optim.AdamW,
+        train_split=None,
+        patience=None,
+        grad_clip=5.0,
+        lr_schedule=None,
+        warmup_epochs=0,
+        checkpoint_dir=None,
+        resume=False,
+        amp="auto",
+        random_state=0,
+        device="cpu",
+        callbacks=None,
+        verbose=0,
+        module=None,
+        criterion=torch.nn.MSELoss,
+        **kwargs,
+    ):
+        kwargs.setdefault("optimizer__weight_decay", 0.01)
+        super().__init__(module, criterion, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
+                         batch_size=batch_size, train_split=train_split, callbacks=callbacks,
+                         device=device, verbose=verbose, **kwargs)
+        self.modality = modality
+        self.mask_ratio = mask_ratio
+        self.emb_dim = emb_dim
+        self.n_layers = n_layers
+        self.n_decoder_layers = n_decoder_layers
+        self.n_heads = n_heads
+        self.head_dim = head_dim
+        self.drop_prob = drop_prob
+        self.pool = pool
+        self.kernel_sizes = kernel_sizes
+        self._init_common(scale=scale, random_state=random_state, patience=patience,
+                          grad_clip=grad_clip, lr_schedule=lr_schedule,
+                          warmup_epochs=warmup_epochs, checkpoint_dir=checkpoint_dir,
+                          resume=resume, amp=amp)
+
+    def __sklearn_clone__(self):
+        """Clones of a fitted Pretrainer keep its weights.
+
+        An :class:`EmotionClassifier` holds its Pretrainer as a parameter, and
+        scikit-learn clones parameters (``GridSearchCV``, ``cross_val_score``);
+        ``fit`` retrains from scratch regardless.
+        """
+        if getattr(self, "initialized_", False) and hasattr(self, "module_"):
+            return copy.deepcopy(self)
+        from sklearn.base import _clone_parametrized
+
+        return _clone_parametrized(self)
+
+    def _checkpoint_name(self):
+        return f"pretrain_{self.modality}.pt"
+
+    def _build_module(self):
+        from ..models import MVSSTMA
+
+        if isinstance(self.module, torch.nn.Module):
+            return copy.deepcopy(self.module)
+        _, n_chans, n_times, n_bands = self.input_shape_
+        return self._init_scale(MVSSTMA(
+            n_outputs=None, n_chans=n_chans, n_times=n_times, n_bands=n_bands,
+            mask_ratio=float(self.mask_ratio), **{k: getattr(self, k) for k in ARCH_PARAMS},
+            **self.get_params_for("module")))
+
+    def _init_scale(self, model):
+        _init_input_scale(model, *self.input_stats_)
+        return model
+
+    def _train_forward(self, model, X):
+        return model.forward_pretrain(X, mask_ratio=self.mask_ratio)["loss"]
+
+    def infer(self, x, **fit_params):  # noqa: D102
+        x = to_tensor(x, device=self.device)
+        return self.module_.forward_pretrain(x, mask_ratio=self.mask_ratio,
+                                             generator=self.eval_generator_)["loss"]
+
+    def evaluation_step(self, batch, training=False):  # noqa: D102
+        with self._autocast():
+            return super().evaluation_step(batch, training)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The masked reconstruction error returned by the forward pass."""
+        return y_pred
+
+    def _prepare(self, X, *, fit):
+        check_option("modality", self.modality, MODALITIES)
+        X = _as_array(X, "X", self.modality)
+        if fit:
+            if not 0.0 < float(self.mask_ratio) < 1.0:
+                raise ValueError(f"mask_ratio must be in (0, 1) for pretraining, "
+                                 f"got {self.mask_ratio!r}")
+            if len(X) < 2:
+                raise ValueError(f"Pretrainer needs at least 2 windows, got {len(X)}")
+            scaler = _make_scaler(self.modality).fit(X) if self.scale else None
+            self.scalers_ = {"eeg": None, "eye": None, self.modality: scaler}
+        else:
+            self.check_is_fitted()
+            if X.shape[1:] != tuple(self.input_shape_[1:]):
+                raise ValueError(f"X windows have shape {X.shape[1:]} but the Pretrainer was "
+                                 f"fitted on {tuple(self.input_shape_[1:])}")
+        scaler = self.scalers_[self.modality]
+        if scaler is not None:
+            X = np.asarray(scaler.transform(X), dtype=np.float32)
+        return X
+
+    def fit(self, X, y=None, groups=None):
+        """Pretrain on unlabeled windows.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, C, T, F) | (N, n_eye, T, 1)
+            Windows of the estimator's modality (training data only).
+        y : None
+            Ignored (self-supervised).
+        groups : array-like, shape (N,) | None
+            Trial id of every window (for a :class:`TrialSplit` validation).
+
+        Returns
+        -------
+        self : Pretrainer
+        """
+        X = self._prepare(X, fit=True)
+        self.input_shape_ = X.shape
+        axes = (0, 1, 2)
+        self.input_stats_ = (X.mean(axis=axes, dtype=np.float64),
+                             X.std(axis=axes, dtype=np.float64))
+        self.y_fit_ = None
+        self._log(f"Pretraining the {self.modality.upper()} extractor on {len(X)} windows "
+                    f"{X.shape[1:]} (mask ratio {self.mask_ratio}, {self.max_epochs} epochs, "
+                    f"device {_resolve_device(self.device)})")
+        return self._fit_seeded(X, None, groups, {"kind": "pretrain"})
+
+    def transform(self, X):
+        """Encoder features of ``X`` (all channels visible).
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, C, T, F) | (N, n_eye, T, 1)
+
+        Returns
+        -------
+        features : ndarray, shape (N, feature_dim)
+        """
+        X = self._prepare(X, fit=False)
+        return self._predict_batches(X, lambda m, x: m(x, return_features=True))
+
+    def score(self, X, y=None):
+        """Negative masked reconstruction error on ``X`` (fixed masks; higher is better)."""
+        X = self._prepare(X, fit=False)
+        dataset = self.get_dataset(X)
+        self.eval_generator_ = self._generator()
+        total, n = 0.0, 0
+        self.module_.eval()
+        with torch.no_grad(), self._autocast():
+            for Xi, _ in self.get_iterator(dataset, training=False):
+                total += self.infer(Xi).float() * len(Xi)
+                n += len(Xi)
+        return -float(total) / n
+
+    @property
+    def encoder_(self):
+        """The fitted encoder (a copy without decoder and head)."""
+        from ..models import MVSSTMA
+
+        self.check_is_fitted()
+        return MVSSTMA.from_pretrained(self.module_, None)
+
+
+# ---------------------------------------------------------------------------
+# EmotionClassifier
+
+
+def _pretrained_module(obj, modality, where="pretrained"):
+    """The MVSSTMA of a fitted Pretrainer / an MVSSTMA, checked against ``modality``."""
+    from ..models import MVSSTMA
+
+    if isinstance(obj, Pretrainer):
+        if not hasattr(obj, "module_"):
+            raise ValueError(f"{where}: the Pretrainer is not fitted")
+        if obj.modality != modality:
+            raise ValueError(f"{where}: the Pretrainer was trained on {obj.modality!r} "
+                             f"features but {modality!r} is needed")
+        return obj.module_
+    if isinstance(obj, MVSSTMA):
+        src = getattr(obj, "modality_", None)
+        if src is not None and src != modality:
+            raise ValueError(f"{where}: the model was pretrained on {src!r} features but "
+                             f"{modality!r} is needed")
+        return obj
+    raise TypeError(f"{where} must be a fitted Pretrainer or an MVSSTMA, got "
+                    f"{type(obj).__name__}")
+
+
+class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
+    """MV-SSTMA emotion classifier (EEG, eye, or EEG + eye fusion), fine-tuned with skorch.
+
+    Parameters
+    ----------
+    modality : ``"eeg"`` | ``"eye"``
+        Input of a single-modality classifier (``fusion=None``).
+    fusion : None | ``"concat"`` | ``"attention"``
+        EEG + eye fusion (:class:`~mne_mmvsstma.models.MMVSSTMAClassifier`);
+        ``X`` is then a dict ``{"eeg": (N, C, T, F), "eye": (N, n_eye, T, 1)}``.
+    pretrained : Pretrainer | MVSSTMA | dict | MMVSSTMAClassifier | None
+        Starting point: ``None`` builds a random network ("without pretrained
+        weights"); a fitted :class:`Pretrainer` (or an MVSSTMA) gives the
+        encoder of a single-modality classifier; for fusion,
+        ``{"eeg": Pretrainer, "eye": Pretrainer}`` (either may be missing).
+        What is passed is copied, never modified.
+    dcca_weight : float
+        Weight of the DCCA correlation loss added to the cross-entropy (fusion,
+        0.1 in the paper).
+    fusion_dim : int | None
+        Width of the per-modality projections of a new fusion network.
+    mask_ratio : float
+        Fraction of channels masked at random in training and prediction (the
+        missing-data setting of the paper's Table 4); 0 uses all channels.
+    emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
+        Architecture of randomly initialised encoders.
+    scale : bool
+        Fit the per-modality scalers on ``X`` and apply them in ``fit`` and
+        ``predict`` (``scalers_``).
+    lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
+        skorch training parameters (AdamW, lr 1e-3).
+    train_split : TrialSplit | callable | None
+        Validation split for early stopping and best-epoch selection. The
+        default holds out one whole training trial per class and needs
+        ``groups`` in ``fit``; ``None`` trains ``max_epochs`` without
+        validation.
+    patience : int | None
+        Early stopping patience (epochs without a lower ``valid_loss``); the
+        best epoch's weights are restored.
+    grad_clip, lr_schedule, warmup_epochs, checkpoint_dir, resume, amp, random_state, device
+        As in :class:`Pretrainer` (checkpoint file ``finetune.pt``).
+    callbacks, verbose, **kwargs
+        As in :class:`Pretrainer`.
+
+    Attributes
+    ----------
+    module_ : MVSSTMA | MMVSSTMAClassifier
+        The fitted network.
+    classes_ : ndarray
+        The labels seen in ``fit`` (any integer coding).
+    scalers_ : dict
+        Fitted scalers per modality.
+    history : skorch.history.History
+        Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``dur``.
+    best_epoch_ : int
+        The epoch whose weights were kept.
+    """
+
+    def __init__(
+        self,
+        modality="eeg",
+        fusion=None,
+        pretrained=None,
+        *,
+        dcca_weight=0.1,
+        fusion_dim=None,
+        mask_ratio=0.0,
+        emb_dim=16,
+        n_layers=6,
+        n_heads=6,
+        head_dim=16,
+        drop_prob=0.1,
+        pool="mean",
+        kernel_sizes=(7, 5, 3),
+        scale=True,
+        lr=1e-3,
+        max_epochs=100,
+        batch_size=32,
+        optimizer=torch.optim.AdamW,
+        train_split=TrialSplit(),  # noqa: B008  (an immutable split rule, as skorch's ValidSplit)
+        patience=20,
+        grad_clip=5.0,
+        lr_schedule=None,
+        warmup_epochs=0,
+        checkpoint_dir=None,
+        resume=False,
+        amp="auto",
+        random_state=0,
+        device="cpu",
+        callbacks=None,
+        verbose=0,
+        module=None,
+        criterion=torch.nn.CrossEntropyLoss,
+        **kwargs,
+    ):
+        kwargs.setdefault("optimizer__weight_decay", 0.01)
+        super().__init__(module, criterion=criterion, optimizer=optimizer, lr=lr,
+                         max_epochs=max_epochs, batch_size=batch_size, train_split=train_split,
+                         callbacks=callbacks, device=device, verbose=verbose, **kwargs)
+        self.modality = modality
+        self.fusion = fusion
+        self.pretrained = pretrained
+        self.dcca_weight = dcca_weight
+        self.fusion_dim = fusion_dim
+        self.mask_ratio = mask_ratio
+        self.emb_dim = emb_dim
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.head_dim = head_dim
+        self.drop_prob = drop_prob
+        self.pool = pool
+        self.kernel_sizes = kernel_sizes
+        self._init_common(scale=scale, random_state=random_state, patience=patience,
+                          grad_clip=grad_clip, lr_schedule=lr_schedule,
+                          warmup_epochs=warmup_epochs, checkpoint_dir=checkpoint_dir,
+                          resume=resume, amp=amp)
+
+    def _checkpoint_name(self):
+        return "finetune.pt"
+
+    @property
+    def modalities_(self):
+        """The modalities the classifier consumes."""
+        return MODALITIES if self.fusion is not None else (self.modality,)
+
+    @property
+    def modality_(self):
+        """``"eeg"``, ``"eye"`` or ``"fusion"``."""
+        return "fusion" if self.fusion is not None else self.modality
+
+    # -- network -----------------------------------------------------------
+    def _arch(self):
+        return {k: getattr(self, k) for k in ARCH_PARAMS if k != "n_decoder_layers"}
+
+    def _build_module(self):
+        from ..models import MVSSTMA, MMVSSTMAClassifier
+
+        if isinstance(self.module, torch.nn.Module):
+            return copy.deepcopy(self.module)
+        n_classes = len(self.classes_)
+        shapes = self.input_shapes_
+        pre = self.pretrained
+        if self.fusion is None:
+            _, n_chans, n_times, n_bands = shapes[self.modality]
+            if isinstance(pre, dict):
+                pre = pre.get(self.modality)
+            if pre is None:
+                net = MVSSTMA(n_outputs=n_classes, n_chans=n_chans, n_times=n_times,
+                              n_bands=n_bands, n_decoder_layers=0, **self._arch(),
+                              **self.get_params_for("module"))
+                _init_input_scale(net, *self.input_stats_[self.modality])
+                return net
+            if isinstance(pre, MMVSSTMAClassifier):
+                raise ValueError("fusion=None but pretrained is a fusion network; "
+                                 "pass fusion=...")
+            src = _pretrained_module(pre, self.modality)
+            self._check_encoder(src, self.modality)
+            return MVSSTMA.from_pretrained(src, n_classes)
+        if isinstance(pre, MMVSSTMAClassifier):
+            if pre.fusion != self.fusion:
+                raise ValueError(f"pretrained uses fusion {pre.fusion!r} but "
+                                 f"fusion={self.fusion!r}")
+            net = copy.deepcopy(pre)
+            net.reset_head(n_classes)
+            return net
+        if pre is not None and not isinstance(pre, dict):
+            raise TypeError("For fusion, pretrained must be None, a dict {'eeg': Pretrainer, "
+                            "'eye': Pretrainer} or an MMVSSTMAClassifier, got "
+                            f"{type(pre).__name__}")
+        pre = pre or {}
+        if set(pre) - set(MODALITIES):
+            raise ValueError(f"pretrained dict keys must be 'eeg' and/or 'eye', got {list(pre)}")
+        encoders = {}
+        for m in MODALITIES:
+            if pre.get(m) is None:
+                encoders[m] = None
+                continue
+            src = _pretrained_module(pre[m], m, where=f"pretrained[{m!r}]")
+            self._check_encoder(src, m)
+            encoders[m] = MVSSTMA.from_pretrained(src, None)
+        _, n_eeg, n_times, n_bands = shapes["eeg"]
+        net = MMVSSTMAClassifier(
+            n_classes, eeg_encoder=encoders["eeg"], eye_encoder=encoders["eye"],
+            fusion=self.fusion, n_eeg_chans=n_eeg, n_eye_features=shapes["eye"][1],
+            n_times=n_times, n_bands=n_bands,
+            encoder_kwargs={**self._arch(), "n_decoder_layers": 0}, fusion_dim=self.fusion_dim)
+        for m in MODALITIES:
+            if encoders[m] is None:
+                _init_input_scale(getattr(net, f"{m}_encoder"), *self.input_stats_[m])
+        return net
+
+    def _check_encoder(self, enc, modality):
+        shape = self.input_shapes_[modality]
+        if (enc.n_chans, enc.n_bands) != (shape[1], shape[3]):
+            raise ValueError(
+                f"The pretrained {modality} model expects {enc.n_chans} channels x "
+                f"{enc.n_bands} bands but the {modality} data have {shape[1]} x {shape[3]}")
+
+    def _forward(self, model, X, generator=None):
+        """Logits, and the per-modality features of fusion networks."""
+        kw = {"mask_ratio": self.mask_ratio}
+        if generator is not None:
+            kw["generator"] = generator
+        if self.fusion is None:
+            return model(X, **kw), None
+        feats = model.encode(X["eeg"], X["eye"], **kw)
+        return model.final_layer(model.head_drop(model.fuse(*feats))), feats
+
+    def _train_forward(self, model, X):
+        return self._forward(model, X)
+
+    def infer(self, x, **fit_params):  # noqa: D102
+        x = to_tensor(x, device=self.device)
+        logits, _ = self._forward(self.module_, x, self.eval_generator_
+                                  if self.mask_ratio > 0 else None)
+        return logits
+
+    def evaluation_step(self, batch, training=False):  # noqa: D102
+        with self._autocast():
+            return super().evaluation_step(batch, training).float()
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Cross-entropy (+ ``dcca_weight`` x DCCA for fusion networks in training)."""
+        from ..models.fusion import fusion_loss
+
+        y_true = to_tensor(y_true, device=self.device)
+        if isinstance(y_pred, tuple):
+            logits, feats = y_pred
+            if feats is not None and len(y_true) > 2:
+                return fusion_loss(logits, feats, y_true, dcca_weight=self.dcca_weight)
+            y_pred = logits
+        return torch.nn.functional.cross_entropy(y_pred.float(), y_true)
+
+    # -- data --------------------------------------------------------------
+    def _prepare(self, X, *, fit):
+        check_option("modality", self.modality, MODALITIES)
+        if self.fusion is not None:
+            check_option("fusion", self.fusion, FUSIONS)
+            if not isinstance(X, dict):
+                raise TypeError(
+                    f"fusion={self.fusion!r} needs X as a dict {{'eeg': windows, 'eye': "
+                    f"windows}}, got {type(X).__name__}")
+            missing = [m for m in MODALITIES if m not in X]
+            extra = sorted(set(X) - set(MODALITIES))
+            if missing or extra:
+                raise ValueError(f"fusion X must have the keys 'eeg' and 'eye' (missing "
+                                 f"{missing}, unexpected {extra})")
+            X = {m: _as_array(X[m], f"X[{m!r}]", m) for m in MODALITIES}
+            if len(X["eeg"]) != len(X["eye"]):
+                raise ValueError(f"X['eye'] has {len(X['eye'])} windows but X['eeg'] has "
+                                 f"{len(X['eeg'])}")
+            if X["eeg"].shape[2] != X["eye"].shape[2]:
+                raise ValueError(f"X['eye'] windows have T={X['eye'].shape[2]} but X['eeg'] "
+                                 f"windows have T={X['eeg'].shape[2]}")
+        else:
+            if isinstance(X, dict):
+                if set(X) != {self.modality}:
+                    raise ValueError(f"fusion=None: X must be {self.modality} windows (or a "
+                                     f"dict with the single key {self.modality!r}), got keys "
+                                     f"{sorted(X)}")
+                X = X[self.modality]
+            X = {self.modality: _as_array(X, "X", self.modality)}
+        if not 0.0 <= float(self.mask_ratio) < 1.0:
+            raise ValueError(f"mask_ratio must be in [0, 1), got {self.mask_ratio!r}")
+        if fit:
+            self.scalers_ = {m: (_make_scaler(m).fit(X[m]) if self.scale else None)
+                             for m in MODALITIES if m in X}
+            self.input_shapes_ = {m: X[m].shape for m in X}
+        else:
+            self.check_is_fitted()
+            for m in X:
+                if X[m].shape[1:] != tuple(self.input_shapes_[m][1:]):
+                    raise ValueError(f"{m} windows have shape {X[m].shape[1:]} but the "
+                                     f"classifier was fitted on "
+                                     f"{tuple(self.input_shapes_[m][1:])}")
+        for m in X:
+            if self.scalers_.get(m) is not None:
+                X[m] = np.asarray(self.scalers_[m].transform(X[m]), dtype=np.float32)
+        return X if self.fusion is not None else X[self.modality]
+
+    def fit(self, X, y, groups=None):
+        """Fine-tune on labeled windows.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, C, T, F) | (N, n_eye, T, 1) | dict
+            Windows of the modality, or ``{"eeg": ..., "eye": ...}`` for fusion.
+        y : array-like of int, shape (N,)
+            Labels (any integer coding, kept in ``classes_``).
+        groups : array-like, shape (N,) | None
+            Trial id of every window: the default :class:`TrialSplit` holds
+            out whole trials for validation.
+
+        Returns
+        -------
+        self : EmotionClassifier
+        """
+        from ._data import check_labels
+
+        Xp = self._prepare(X, fit=True)
+        n = self._n(Xp)
+        y = check_labels(y, "y")
+        if len(y) != n:
+            raise ValueError(f"y has {len(y)} labels but X has {n} windows")
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(f"y contains a single class ({classes.tolist()}); fine-tuning a "
+                             "classifier needs at least two classes")
+        if self.dcca_weight < 0:
+            raise ValueError(f"dcca_weight must be >= 0, got {self.dcca_weight!r}")
+        self.classes_inferred_ = classes
+        self.y_fit_ = np.searchsorted(classes, y)
+        arrays = Xp if isinstance(Xp, dict) else {self.modality: Xp}
+        self.input_stats_ = {m: (a.mean(axis=(0, 1, 2), dtype=np.float64),
+                                 a.std(axis=(0, 1, 2), dtype=np.float64))
+                             for m, a in arrays.items()}
+        self._log(
+            f"Fine-tuning {self.fusion or self.modality} classifier "
+            f"({'pretrained' if self.pretrained is not None else 'random init'}) on {n} "
+            f"windows, {len(classes)} classes, mask ratio {self.mask_ratio}, device "
+            f"{_resolve_device(self.device)}")
+        return self._fit_seeded(Xp, self.y_fit_, groups, {"kind": "finetune"})
+
+    def check_data(self, X, y):  # noqa: D102
+        pass  # classes_ are set from the original labels in fit
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : ndarray | dict
+            Windows, as in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray, shape (N, n_classes)
+        """
+        Xp = self._prepare(X, fit=False)
+        self.last_attention_ = None
+        attention = []
+
+        def fn(model, x):
+            logits, _ = self._forward(model, x, self.eval_generator_
+                                      if self.mask_ratio > 0 else None)
+            if self.fusion == "attention" and model.last_attention_ is not None:
+                attention.append(model.last_attention_.float().cpu())
+            return torch.softmax(logits.float(), dim=1)
+
+        proba = self._predict_batches(Xp, fn)
+        if attention:
+            self.last_attention_ = torch.cat(attention).numpy()
+        return proba
+
+    def predict(self, X):
+        """Predicted labels (values of ``classes_``).
+
+        Parameters
+        ----------
+        X : ndarray | dict
+            Windows, as in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray, shape (N,)
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]

@@ -1,0 +1,335 @@
+"""The skorch estimators: scikit-learn API, callbacks, exact resume, model files, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from skorch.callbacks import Callback
+
+from mne_mmvsstma import EmotionClassifier, Pretrainer, TrialWindows
+from mne_mmvsstma.training import TrialSplit, load_model, save_model
+
+ARCH = dict(emb_dim=8, n_layers=1, n_heads=2, head_dim=4)
+FIT = dict(ARCH, max_epochs=4, batch_size=16)
+C, N_EYE, T = 6, 4, 4
+
+
+def _data(n_trials=9, per=10, n_classes=3, seed=0):
+    """Windows with a class pattern, trials of ``per`` windows, one class per trial."""
+    rng = np.random.default_rng(seed)
+    trial_class = np.arange(n_trials) % n_classes
+    groups = np.repeat(np.arange(n_trials), per)
+    y = trial_class[groups]
+    chan = np.linspace(0, np.pi, C)
+    pattern = np.stack([np.cos((k + 1) * chan) for k in range(n_classes)])
+    eeg = pattern[y][:, :, None, None] + 0.5 * rng.normal(size=(len(y), C, T, 5))
+    eye = 3 + rng.normal(size=(n_classes, N_EYE))[y][:, :, None, None] \
+        + 0.5 * rng.normal(size=(len(y), N_EYE, T, 1))
+    return eeg.astype(np.float32), eye.astype(np.float32), y, groups
+
+
+@pytest.fixture
+def routing():
+    with sklearn.config_context(enable_metadata_routing=True):
+        yield
+
+
+# ---------------------------------------------------------------------------
+# scikit-learn API
+
+
+def test_get_set_params_and_clone():
+    clf = EmotionClassifier(fusion="concat", dcca_weight=0.3, **FIT)
+    params = clf.get_params()
+    assert params["fusion"] == "concat" and params["dcca_weight"] == 0.3
+    assert params["n_layers"] == 1 and params["max_epochs"] == 4
+    clf.set_params(lr=0.01, optimizer__weight_decay=0.1)
+    twin = clone(clf)
+    assert twin.get_params()["lr"] == 0.01
+    assert twin.get_params()["optimizer__weight_decay"] == 0.1
+    assert not hasattr(twin, "module_")
+    pre = Pretrainer(modality="eye", mask_ratio=0.5, **FIT)
+    assert clone(pre).get_params()["mask_ratio"] == 0.5
+
+
+def test_pretrainer_fit_transform_score_and_clone_keeps_weights():
+    eeg, _, _, _ = _data()
+    pre = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg)
+    assert len(pre.history) == 4
+    feats = pre.transform(eeg)
+    assert feats.shape == (len(eeg), ARCH["emb_dim"])  # mean-pooled encoder features
+    enc = pre.encoder_
+    assert enc.decoder is None and enc.final_layer is not None
+    torch.testing.assert_close(enc.spectral_embedding.weight,
+                               pre.module_.spectral_embedding.weight)
+    assert np.isfinite(pre.score(eeg)) and pre.score(eeg) < 0  # minus an MSE
+    # a fitted Pretrainer passed as a parameter survives scikit-learn's cloning
+    twin = clone(pre)
+    for a, b in zip(pre.module_.state_dict().values(), twin.module_.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_cross_val_score_grouped_by_trial(routing):
+    eeg, _, y, groups = _data()
+    clf = EmotionClassifier(**FIT).set_fit_request(groups=True)
+    scores = cross_val_score(clf, eeg, y, cv=GroupKFold(n_splits=3), params={"groups": groups})
+    assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
+    # without groups, the default split (whole held-out trials) cannot run
+    with pytest.raises(ValueError, match="needs groups"):
+        EmotionClassifier(**FIT).fit(eeg, y)
+
+
+def test_grid_search_over_a_pipeline_with_trial_windows(routing):
+    eeg, _, y, groups = _data()
+    per_sample = eeg[:, :, -1]  # (n, C, F) features; TrialWindows stacks T within trials
+    pipe = make_pipeline(
+        TrialWindows(T).set_fit_request(groups=True).set_transform_request(groups=True),
+        EmotionClassifier(**FIT).set_fit_request(groups=True),
+    )
+    search = GridSearchCV(pipe, {"emotionclassifier__lr": [1e-3, 1e-2]}, cv=GroupKFold(3))
+    search.fit(per_sample, y, groups=groups)
+    assert search.best_params_["emotionclassifier__lr"] in (1e-3, 1e-2)
+    assert search.best_estimator_.predict(per_sample, groups=groups).shape == y.shape
+
+
+def test_trial_windows_needs_groups():
+    with pytest.raises(ValueError, match="needs groups"):
+        TrialWindows(4).fit_transform(np.zeros((8, C, 5)))
+    out = TrialWindows(3, modality="eye").fit_transform(np.arange(12.0).reshape(6, 2),
+                                                        groups=[0, 0, 0, 1, 1, 1])
+    assert out.shape == (6, 2, 3, 1)
+    np.testing.assert_array_equal(out[4, :, :, 0], [[6, 6, 8], [7, 7, 9]])  # padded start
+
+
+def test_fusion_with_pretrainers_predicts_original_labels():
+    eeg, eye, y, groups = _data()
+    pre = {"eeg": Pretrainer(n_decoder_layers=1, **FIT).fit(eeg),
+           "eye": Pretrainer(modality="eye", n_decoder_layers=1, **FIT).fit(eye)}
+    clf = EmotionClassifier(fusion="attention", pretrained=pre, **FIT)
+    clf.fit({"eeg": eeg, "eye": eye}, y + 10, groups=groups)
+    np.testing.assert_array_equal(clf.classes_, [10, 11, 12])
+    proba = clf.predict_proba({"eeg": eeg, "eye": eye})
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert set(clf.predict({"eeg": eeg, "eye": eye})) <= {10, 11, 12}
+    assert clf.last_attention_.shape == (len(y), 2)
+    # the pretrained encoders were copied, not trained further
+    torch.testing.assert_close(pre["eeg"].module_.spectral_embedding.weight,
+                               pre["eeg"].encoder_.spectral_embedding.weight)
+    assert not torch.equal(clf.module_.eeg_encoder.spectral_embedding.weight,
+                           pre["eeg"].module_.spectral_embedding.weight)
+
+
+# ---------------------------------------------------------------------------
+# model selection on held-out trials
+
+
+def test_trial_split_holds_out_one_whole_trial_per_class():
+    _, _, y, groups = _data(n_trials=12)
+    train, valid = TrialSplit(n_per_class=1, random_state=0).indices(groups, y)
+    held = np.unique(groups[valid])
+    assert len(held) == 3 and sorted(y[np.isin(groups, held)][::10]) == [0, 1, 2]
+    assert not set(groups[train]) & set(held)  # whole trials only
+    # a class with a single trial keeps it for training
+    _, valid = TrialSplit().indices(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 0, 1, 1, 1, 1]))
+    assert set(np.array([0, 0, 1, 1, 2, 2])[valid]) <= {1, 2} and len(valid) == 2
+
+
+def test_early_stopping_restores_the_best_validation_epoch():
+    eeg, _, y, groups = _data()
+    clf = EmotionClassifier(**{**FIT, "max_epochs": 12}, lr=0.05, patience=3)
+    clf.fit(eeg, y, groups=groups)
+    valid_loss = clf.history[:, "valid_loss"]
+    assert clf.best_epoch_ == int(np.argmin(valid_loss)) + 1
+    # the kept weights are those of the best epoch: recompute its validation loss
+    _, valid = TrialSplit().indices(groups, y)
+    proba = clf.predict_proba(eeg[valid])
+    ce = -np.mean(np.log(proba[np.arange(len(valid)), y[valid]]))
+    np.testing.assert_allclose(ce, min(valid_loss), rtol=1e-4)
+
+
+def test_lr_schedule_and_gradient_clipping(monkeypatch):
+    eeg, _, y, groups = _data()
+    from skorch.callbacks import regularization
+
+    clip = []
+    real = regularization.clip_grad_norm_
+
+    def spy(params, max_norm, **kwargs):
+        clip.append(max_norm)
+        return real(params, max_norm, **kwargs)
+
+    monkeypatch.setattr(regularization, "clip_grad_norm_", spy)
+    clf = EmotionClassifier(**{**FIT, "max_epochs": 6}, lr_schedule="cosine", warmup_epochs=2,
+                            grad_clip=1.5, train_split=None).fit(eeg, y)
+    lrs = clf.history[:, "event_lr"]
+    assert lrs[0] < lrs[1] < lrs[2]  # warmup
+    assert lrs[2] > lrs[3] > lrs[4] > lrs[5]  # cosine decay
+    assert clip and set(clip) == {1.5}
+
+
+# ---------------------------------------------------------------------------
+# reproducibility and exact resume
+
+
+def test_random_state_is_reproducible_and_leaves_global_rng_alone():
+    eeg, eye, y, groups = _data()
+    kw = dict(fusion="concat", mask_ratio=0.3, random_state=3, **FIT)
+    X = {"eeg": eeg, "eye": eye}
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    a = EmotionClassifier(**kw).fit(X, y, groups=groups)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    b = EmotionClassifier(**kw).fit(X, y, groups=groups)
+    assert a.history[:, "train_loss"] == b.history[:, "train_loss"]
+    for va, vb in zip(a.module_.state_dict().values(), b.module_.state_dict().values()):
+        assert torch.equal(va, vb)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))  # fixed test masks
+    c = EmotionClassifier(**{**kw, "random_state": 4}).fit(X, y, groups=groups)
+    assert c.history[:, "train_loss"] != a.history[:, "train_loss"]
+
+
+class _Interrupt(Callback):
+    """Stop training like Ctrl-C after ``n`` epochs (skorch ends the fit cleanly)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.n:
+            raise KeyboardInterrupt
+
+
+def _epochs(est):
+    return [(h["epoch"], h["train_loss"], h.get("valid_loss")) for h in est.history]
+
+
+@pytest.mark.parametrize("kind", ["pretrainer", "classifier"])
+def test_interrupted_and_resumed_fit_equals_uninterrupted(tmp_path, kind):
+    eeg, _, y, groups = _data()
+    if kind == "pretrainer":
+        make = lambda **kw: Pretrainer(n_decoder_layers=1, **{**FIT, "max_epochs": 5}, **kw)  # noqa: E731
+        fit = lambda est: est.fit(eeg)  # noqa: E731
+    else:
+        make = lambda **kw: EmotionClassifier(  # noqa: E731
+            **{**FIT, "max_epochs": 5}, lr_schedule="cosine", patience=10, **kw)
+        fit = lambda est: est.fit(eeg, y, groups=groups)  # noqa: E731
+    full = fit(make())
+    ckpt = tmp_path / "ckpt"
+    first = fit(make(checkpoint_dir=ckpt, callbacks=[("stop", _Interrupt(2))]))
+    assert len(first.history) == 2
+    assert not list(ckpt.glob("*.tmp"))  # atomic writes
+    resumed = fit(make(checkpoint_dir=ckpt, resume=True))
+    assert _epochs(resumed)[:2] == _epochs(first)
+    assert _epochs(resumed) == _epochs(full)  # bit for bit
+    for va, vb in zip(resumed.module_.state_dict().values(), full.module_.state_dict().values()):
+        assert torch.equal(va, vb)
+    # resuming a finished run trains nothing more
+    again = fit(make(checkpoint_dir=ckpt, resume=True))
+    assert _epochs(again) == _epochs(full)
+
+
+def test_resume_refuses_a_checkpoint_of_other_data(tmp_path):
+    eeg, _, y, groups = _data()
+    EmotionClassifier(**FIT, checkpoint_dir=tmp_path).fit(eeg, y, groups=groups)
+    assert (tmp_path / "finetune.pt").is_file()
+    with pytest.raises(ValueError, match="Cannot resume.*other data or settings"):
+        EmotionClassifier(**FIT, checkpoint_dir=tmp_path, resume=True).fit(
+            eeg[:-10], y[:-10], groups=groups[:-10])
+    with pytest.raises(ValueError, match="Cannot resume"):
+        EmotionClassifier(**{**FIT, "lr": 0.5}, checkpoint_dir=tmp_path, resume=True).fit(
+            eeg, y, groups=groups)
+    with pytest.raises(ValueError, match="needs checkpoint_dir"):
+        EmotionClassifier(**FIT, resume=True).fit(eeg, y, groups=groups)
+
+
+# ---------------------------------------------------------------------------
+# model files
+
+
+def test_save_load_roundtrip(tmp_path):
+    eeg, eye, y, groups = _data()
+    pre = Pretrainer(modality="eye", n_decoder_layers=1, **FIT).fit(eye)
+    clf = EmotionClassifier(fusion="attention", pretrained={"eye": pre}, fusion_dim=8, **FIT)
+    X = {"eeg": eeg, "eye": eye}
+    clf.fit(X, y + 1, groups=groups)
+    loaded = load_model(save_model(clf, tmp_path / "clf.pt"))
+    assert type(loaded) is EmotionClassifier and loaded.fusion == "attention"
+    np.testing.assert_array_equal(loaded.classes_, clf.classes_)
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-5,
+                               atol=1e-6)
+    assert loaded.history[:, "train_loss"] == clf.history[:, "train_loss"]
+    pre2 = load_model(save_model(pre, tmp_path / "pre.pt"))
+    assert pre2.modality == "eye"
+    np.testing.assert_allclose(pre2.transform(eye), pre.transform(eye), rtol=1e-5, atol=1e-6)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        save_model(pre, tmp_path / "pre.pt", overwrite=False)
+    with pytest.raises(TypeError, match="fitted Pretrainer or EmotionClassifier"):
+        save_model(Pretrainer(), tmp_path / "x.pt")
+
+
+# ---------------------------------------------------------------------------
+# bad input
+
+
+def _bad_cases():
+    eeg, eye, y, groups = _data()
+    return {
+        "fusion-not-a-dict": (dict(fusion="concat"), eeg, y, groups, TypeError,
+                              "needs X as a dict"),
+        "fusion-missing-eye": (dict(fusion="concat"), {"eeg": eeg}, y, groups, ValueError,
+                               r"missing \['eye'\]"),
+        "fusion-extra-key": (dict(fusion="concat"), {"eeg": eeg, "eye": eye, "emg": eye}, y,
+                             groups, ValueError, r"unexpected \['emg'\]"),
+        "fusion-lengths": (dict(fusion="concat"), {"eeg": eeg, "eye": eye[:-1]}, y, groups,
+                           ValueError, "X\\['eye'\\] has 89 windows"),
+        "labels-length": ({}, eeg, y[:-1], groups, ValueError, "y has 89 labels but X has 90"),
+        "groups-length": ({}, eeg, y, groups[:-1], ValueError, "groups has 89 entries"),
+        "groups-missing": ({}, eeg, y, None, ValueError, "needs groups"),
+        "single-class": ({}, eeg, np.zeros_like(y), groups, ValueError, "single class"),
+        "nan": ({}, np.where(np.arange(eeg.size).reshape(eeg.shape) == 7, np.nan, eeg), y,
+                groups, ValueError, "1 NaN"),
+        "shape": ({}, eeg[:, 0], y, groups, ValueError, "windows of shape"),
+        "fusion-name": (dict(fusion="sum"), {"eeg": eeg, "eye": eye}, y, groups, ValueError,
+                        "fusion"),
+        "mask-ratio": (dict(mask_ratio=1.5), eeg, y, groups, ValueError, "mask_ratio"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_bad_cases()))
+def test_classifier_bad_input(case):
+    kwargs, X, y, groups, exc, match = _bad_cases()[case]
+    with pytest.raises(exc, match=match):
+        EmotionClassifier(**FIT, **kwargs).fit(X, y, groups=groups)
+
+
+def test_pretrainer_of_the_wrong_modality_is_refused():
+    eeg, eye, y, groups = _data()
+    pre_eye = Pretrainer(modality="eye", n_decoder_layers=1, **FIT).fit(eye)
+    with pytest.raises(ValueError, match=r"pretrained\['eeg'\].*trained on 'eye'"):
+        EmotionClassifier(fusion="concat", pretrained={"eeg": pre_eye}, **FIT).fit(
+            {"eeg": eeg, "eye": eye}, y, groups=groups)
+    with pytest.raises(ValueError, match="trained on 'eye'"):
+        EmotionClassifier(pretrained=pre_eye, **FIT).fit(eeg, y, groups=groups)
+    with pytest.raises(ValueError, match="not fitted"):
+        EmotionClassifier(pretrained=Pretrainer(), **FIT).fit(eeg, y, groups=groups)
+
+
+@pytest.mark.parametrize("device", ["cuda:7", "tpu"])
+def test_unavailable_device(device):
+    if device.startswith("cuda") and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has the device")
+    eeg, _, y, groups = _data()
+    with pytest.raises(ValueError, match="CUDA is not available|Invalid device"):
+        EmotionClassifier(**FIT, device=device).fit(eeg, y, groups=groups)
+
+
+def test_predict_checks_shapes():
+    eeg, _, y, groups = _data()
+    clf = EmotionClassifier(**FIT).fit(eeg, y, groups=groups)
+    with pytest.raises(ValueError, match=r"windows have shape \(5, 4, 5\) but the classifier"):
+        clf.predict(eeg[:, :5])
