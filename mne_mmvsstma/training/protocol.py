@@ -468,8 +468,9 @@ def run_protocol(
         if fname is not None:
             files.append(save_model(pretrained[modality], fname))
 
-    fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience, n_labels_per=n_labels_per, device=device,
-                      random_state=random_state, fusion_dim=fusion_dim)
+    fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
+                      n_labels_per=n_labels_per, device=device, random_state=random_state,
+                      fusion_dim=fusion_dim)
     new_rows = []
     n_fits = sum(len(todo(rec)) for rec in recs)
     from tqdm.auto import tqdm
