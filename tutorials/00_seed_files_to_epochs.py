@@ -153,8 +153,13 @@ axes[1].legend(fontsize="small", markerscale=2)
 
 # %%
 # Epochs behave like any MNE Epochs. For example, the power spectrum averaged
-# over channels for each emotion (the simulator shifts band power per emotion,
-# most strongly in the beta and gamma bands):
+# over channels for each emotion. The simulator is calibrated to the real data
+# (emotion explains only a few percent of the variance of the band powers,
+# trial-to-trial fluctuations unrelated to emotion much more, and the emotion
+# pattern differs between channels and subjects). The channel-averaged spectra
+# of the four emotions therefore differ little compared with the range of the
+# spectrum, and part of what differs comes from the six trials that happen to
+# carry each emotion, not from the emotion:
 
 fig, ax = plt.subplots(figsize=(7, 3.5), layout="constrained")
 for name, color in zip(names, colors):

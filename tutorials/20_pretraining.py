@@ -14,7 +14,8 @@ encoder is later fine-tuned as an emotion classifier (tutorials
 :ref:`tut-fusion` and :ref:`tut-missing-data`).
 
 This tutorial pretrains a small MV-SSTMA on simulated SEED-IV features with
-:func:`~mne_mmvsstma.training.pretrain`, plots the loss curve and shows the
+the scikit-learn estimator :class:`~mne_mmvsstma.training.Pretrainer`
+(``fit(X)`` without labels), plots the loss curve and shows the
 reconstruction of masked channels as topographic maps.
 """
 
@@ -30,7 +31,7 @@ import torch
 from mne_mmvsstma.channels import create_seed_info
 from mne_mmvsstma.datasets import read_seed_iv_features, simulate_seed_iv
 from mne_mmvsstma.features import SEED_BANDS, BandScaler, make_windows
-from mne_mmvsstma.training import pretrain, reconstruction_loss, split_recording
+from mne_mmvsstma.training import Pretrainer, TrialSplit, split_recording
 
 mne.set_log_level("warning")
 
@@ -38,8 +39,10 @@ mne.set_log_level("warning")
 # Data: the training trials of two subjects
 # -----------------------------------------
 # Two simulated subjects, one session, 24 trials of 10 four-second windows.
-# As in the paper's protocol the first 16 trials of a session are the
-# training part and the last 8 the test part
+# The simulator is calibrated to statistics of the real data (most of the
+# variance of the DE features is trial-to-trial and window-to-window
+# fluctuation unrelated to emotion). As in the paper's protocol the first 16
+# trials of a session are the training part and the last 8 the test part
 # (:func:`~mne_mmvsstma.training.split_recording`). Pretraining uses only the
 # training parts, so the test trials stay unseen.
 
@@ -56,6 +59,36 @@ for tr, te in splits:
     print(f"sub-{tr.subject}: {tr.n_windows} training windows, {te.n_windows} test windows")
 
 # %%
+# Model input: standardised windows
+# ---------------------------------
+# MV-SSTMA reads windows of ``T`` consecutive DE samples, ``(N, C, T, F)``.
+# Every recording is standardised per band with a
+# :class:`~mne_mmvsstma.features.BandScaler` fitted on its training part (the
+# per subject-session normalisation of the protocol; the test part uses the
+# training statistics), then :func:`~mne_mmvsstma.features.make_windows`
+# stacks the windows inside trials. The trial of every window (made unique
+# over the two subjects) is kept as ``groups``: validation holds out whole
+# trials, never windows of trials used for fitting.
+
+T = 5
+scalers = [BandScaler().fit(tr.eeg) for tr in train]
+
+
+def stack(recs):
+    """Standardised windows of the recordings and a unique trial id per window."""
+    X, groups = [], []
+    for k, (rec, scaler) in enumerate(zip(recs, scalers)):
+        win = make_windows(scaler.transform(rec.eeg), rec.trial_ids, n_windows=T)
+        X.append(win.eeg)
+        groups.append(100 * k + win.trial_ids)
+    return np.concatenate(X), np.concatenate(groups)
+
+
+X_train, groups_train = stack(train)
+X_test, _ = stack(test)
+print("training windows", X_train.shape, "test windows", X_test.shape)
+
+# %%
 # Pretraining
 # -----------
 # The paper uses ``T = 10`` samples per window, an embedding width of 16, six
@@ -63,64 +96,74 @@ for tr, te in splits:
 # on a laptop CPU this tutorial uses ``T = 5``, two encoder blocks, one decoder
 # block and two heads, and trains for only 12 epochs with small batches and
 # a large learning rate (the paper: ``1.5e-4``); the method is the same.
-# :func:`~mne_mmvsstma.training.pretrain` standardises the DE of every
-# recording per band, stacks windows inside trials
-# (:func:`~mne_mmvsstma.features.make_windows`), and minimises the mean
-# squared error over the masked channels with AdamW. A fifth of the windows is
-# held out to monitor the loss on windows the model does not train on.
+# :class:`~mne_mmvsstma.training.Pretrainer` minimises the mean squared error
+# over the masked channels with AdamW. It is a scikit-learn estimator built on
+# skorch: the hyper-parameters go to the constructor, ``fit(X)`` needs no
+# labels. ``scale=False`` because the windows are already standardised (with
+# ``scale=True`` it fits one scaler on ``X``).
+# ``train_split=TrialSplit(n_per_class=4)`` holds out 4 whole training trials
+# (no labels here, so 4 in total) to monitor the loss on trials the model
+# does not train on; ``groups`` tells it the trial of every window.
 
-T = 5
-model_kwargs = dict(emb_dim=16, n_layers=2, n_decoder_layers=1, n_heads=2, head_dim=16)
-model = pretrain(
-    train,
+arch = dict(emb_dim=16, n_layers=2, n_decoder_layers=1, n_heads=2, head_dim=16)
+pre = Pretrainer(
     modality="eeg",
     mask_ratio=0.3,
-    n_epochs=12,
+    **arch,
+    max_epochs=12,
     batch_size=16,
     lr=1e-2,
-    model_kwargs=model_kwargs,
-    n_windows=T,
-    valid_size=0.2,
+    scale=False,
+    train_split=TrialSplit(n_per_class=4),
     random_state=0,
 )
-print(model.__class__.__name__, "with", sum(p.numel() for p in model.parameters()), "weights")
+pre.fit(X_train, groups=groups_train)
+print(type(pre.module_).__name__, "with", sum(p.numel() for p in pre.module_.parameters()),
+      "weights")
 
 # %%
-# The loss curve. The loss is in units of the standardised DE: predicting the
-# band mean for every masked channel would give an error of about 1.
+# The loss curve, from the estimator's skorch
+# :class:`~skorch.history.History` (``pre.history[:, "train_loss"]``). The
+# loss is in units of the standardised DE: predicting the band mean for every
+# masked channel would give an error of about 1.
 
-history = model.history_
-epochs = np.arange(1, len(history) + 1)
+epochs = pre.history[:, "epoch"]
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
-ax.plot(epochs, [h["train_loss"] for h in history], "o-", label="training windows")
-ax.plot(epochs, [h["valid_loss"] for h in history], "s-", label="held-out windows")
+ax.plot(epochs, pre.history[:, "train_loss"], "o-", label="training trials")
+ax.plot(epochs, pre.history[:, "valid_loss"], "s-", label="4 held-out training trials")
 ax.axhline(1.0, color="k", ls=":", lw=1, label="predict the band mean")
 ax.set(xlabel="epoch", ylabel="masked-channel MSE", title="MV-SSTMA pretraining loss")
 ax.legend()
 
 # %%
-# On the test trials, which pretraining never saw, the pretrained model
-# reconstructs masked channels much better than the same architecture before
-# training (``n_epochs=0`` returns the initialised model):
+# On the test trials, which pretraining never saw, compare the pretrained
+# model with the same architecture before training (``max_epochs=0`` fits
+# nothing and keeps the initialised network). ``score`` returns minus the
+# masked-channel MSE, with the same fixed masks for both models:
 
-untrained = pretrain(train, n_epochs=0, model_kwargs=model_kwargs, n_windows=T, random_state=0)
-for name, m in [("untrained", untrained), ("pretrained", model)]:
-    loss = reconstruction_loss(m, test, mask_ratio=0.3, n_windows=T)
-    print(f"{name:10s} test reconstruction MSE: {loss:.3f}")
+untrained = Pretrainer(**arch, max_epochs=0, scale=False, random_state=0).fit(X_train)
+for name, m in [("untrained", untrained), ("pretrained", pre)]:
+    print(f"{name:10s} test reconstruction MSE: {-m.score(X_test):.3f}")
+
+# %%
+# ``transform`` returns the encoder's features of every window (all channels
+# visible), e.g. for a linear probe; ``pre.encoder_`` is the encoder itself.
+
+features = pre.transform(X_test)
+print("encoder features of the test windows:", features.shape)
 
 # %%
 # Reconstruction of masked channels
 # ---------------------------------
-# Now look at one test window. We standardise the subject's test part with a
-# :class:`~mne_mmvsstma.features.BandScaler` fitted on its training part,
-# stack windows of ``T`` samples and run
-# :meth:`~mne_mmvsstma.models.MVSSTMA.forward_pretrain`, which returns the
+# Now look at one test window of the first subject. The fitted network is
+# ``pre.module_`` (an :class:`~mne_mmvsstma.models.MVSSTMA`); its
+# :meth:`~mne_mmvsstma.models.MVSSTMA.forward_pretrain` returns the
 # reconstruction of *every* channel and the random mask.
 
-scaler = BandScaler().fit(train[0].eeg)
-windows = make_windows(scaler.transform(test[0].eeg), test[0].trial_ids, n_windows=T)
+model = pre.module_
+windows = X_test[: test[0].n_windows]  # the first subject's test windows
 idx = 40  # one test window
-x = torch.from_numpy(windows.eeg[idx : idx + 1])  # (1, C, T, F)
+x = torch.from_numpy(windows[idx : idx + 1])  # (1, C, T, F)
 generator = torch.Generator().manual_seed(3)
 with torch.no_grad():
     out = model.forward_pretrain(x, mask_ratio=0.3, generator=generator)
@@ -162,7 +205,7 @@ fig.colorbar(im, ax=axes, shrink=0.6, label="standardised DE")
 # the masked channels follow the true ones:
 
 gen = torch.Generator().manual_seed(4)
-batch = torch.from_numpy(windows.eeg)
+batch = torch.from_numpy(windows)
 with torch.no_grad():
     out = model.forward_pretrain(batch, mask_ratio=0.3, generator=gen)
 m = out["mask"].numpy()
@@ -180,7 +223,10 @@ fig.suptitle("Masked channels of all test windows")
 
 # %%
 # The pretrained encoder is the starting point of fine-tuning:
-# ``finetune(data, model=model)`` copies it (the decoder is dropped) and adds
-# a classification head, see :ref:`tut-fusion`.
+# ``EmotionClassifier(pretrained=pre)`` (or ``finetune(data, model=pre)``)
+# copies it (the decoder is dropped) and adds a classification head, see
+# :ref:`tut-fusion`. For whole dataset folders, lists of recordings or
+# :class:`mne.Epochs`, :func:`~mne_mmvsstma.training.pretrain` does the
+# scaling and windowing of this tutorial and returns the same estimator.
 
 tmp.cleanup()
