@@ -133,6 +133,10 @@ def _skip_namedtuple_fields(app, what, name, obj, skip, options):
     doc = getattr(obj, "__doc__", None) or ""
     if what == "class" and doc.startswith("Alias for field number"):
         return True
+    # scikit-learn's generated metadata-routing setters (set_fit_request...): their
+    # docstrings link into scikit-learn's glossary, which an offline build cannot resolve
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
     return None
 
 

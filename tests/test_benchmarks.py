@@ -51,11 +51,26 @@ def test_model_benchmark_runs():
         "--workloads",
         "pretrain",
         "inference-eeg",
+        "--estimator-windows",
+        "4",
+        "--estimator-epochs",
+        "2",
     )
     assert "float32 GEMM reference" in out
+    assert "| Pretrainer.fit samples/s | bare loop samples/s | engine overhead |" in out
+    assert len([line for line in out.splitlines() if line.startswith("| 2 | ")]) == 1, out
     assert "parameters: pretraining model 302,021" in out
     rows = [line for line in out.splitlines() if line.startswith("| pretrain | auto | 2 |")]
     assert len(rows) == 1, out
     gflop = float(rows[0].split("|")[9])
     # at paper defaults a pretraining step costs ~1.9 GFLOP per sample in matmuls
     assert 1.0 < gflop < 3.0
+
+
+def test_accuracy_benchmark_runs():
+    out = _run("accuracy.py", "--smoke")
+    for dataset, rows in (("SEED-IV", ("SVM EEG", "SVM EYE", "Concat", "Att")),
+                          ("SEED", ("SVM EEG",))):
+        assert f"\n{dataset}: 2 subject-sessions" in out, out
+        for row in rows + ("MV-SSTMA-EEG (w/o pretraining)", "MV-SSTMA-EEG (pretrained)"):
+            assert any(line.startswith(row) for line in out.splitlines()), (row, out)

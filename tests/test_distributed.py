@@ -74,3 +74,29 @@ def test_two_processes_on_different_shards_stay_in_sync(tmp_path):
     one = _run(tmp_path, "single", dict(eeg=eeg, eye=eye, y=y), 16, 1, shuffle=True)
     # but not those of one process (different batch-norm statistics per shard)
     assert any(not torch.equal(one["finetune"][k], two["finetune"][k]) for k in one["finetune"])
+
+
+@pytest.mark.slow
+def test_torchrun_runs_the_command_line(tmp_path):
+    from mne_mmvsstma.datasets import simulate_seed_iv
+    from mne_mmvsstma.training import load_model
+
+    root = simulate_seed_iv(tmp_path / "root", n_subjects=1, sessions=(1,), n_windows=6,
+                            raw=False, verbose=False)
+    out = tmp_path / "model.pt"
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+           "-m", "mne_mmvsstma", "pretrain", str(root), "-o", str(out), "--device", "cpu",
+           "--epochs", "1", "--model-size", "demo", "--threads", "1", "-q"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("Pretrained eeg extractor") == 1  # rank 0 alone reports
+    model = load_model(out)
+    assert model.modality == "eeg" and len(model.history) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt", "root"]  # no temp files
+
+
+def test_python_m_runs_the_command_line():
+    proc = subprocess.run([sys.executable, "-m", "mne_mmvsstma", "--version"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("mne-mmvsstma ")

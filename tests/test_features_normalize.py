@@ -107,3 +107,32 @@ def test_eye_rescaler_errors(rng):
         EyeRescaler(low=100.0, high=10.0).fit(x)
     with pytest.raises(ValueError, match="2 or 4 dimensions"):
         EyeRescaler().fit(x[..., None])
+
+
+def test_robust_eye_scaler_against_an_independent_computation():
+    from mne_mmvsstma.features import RobustEyeScaler
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    normal = rng.normal(50, 5, n)  # not skewed: kept linear
+    heavy = np.exp(rng.normal(1.5, 1.5, n))  # p99 / median ~ 30: log1p
+    signed = rng.standard_t(2, n)  # negative values: never logged
+    X = np.stack([normal, heavy, signed], axis=1)
+    sc = RobustEyeScaler(clip=5.0).fit(X)
+    np.testing.assert_array_equal(sc.log_, [False, True, False])
+    out = sc.transform(X)
+    for j, col in enumerate([normal, np.log1p(heavy), signed]):
+        q25, q50, q75 = np.percentile(col, [25, 50, 75])
+        expected = np.clip((col - q50) / ((q75 - q25) / 1.349), -5, 5)
+        np.testing.assert_allclose(out[:, j], expected, rtol=1e-10, atol=1e-12)
+    # the min-max rescaling of the paper squeezes the heavy feature near its bottom
+    from mne_mmvsstma.features import EyeRescaler
+
+    minmax = EyeRescaler().fit_transform(X)[:, 1]
+    assert np.median(minmax) < 12 and np.ptp(np.percentile(out[:, 1], [5, 95])) > 2
+    # windows (N, n_eye, T, 1) give the same values as per-sample features
+    win = np.repeat(X[:, :, None, None], 3, axis=2)
+    np.testing.assert_allclose(RobustEyeScaler().fit(win).transform(win)[:, :, 1, 0],
+                               out, rtol=1e-10)
+    with pytest.raises(ValueError, match="3 eye features.*fitted on"):
+        RobustEyeScaler().fit(X[:, :2]).transform(X)

@@ -59,12 +59,18 @@ def test_pretrain_lowers_reconstruction_loss():
     assert after < 0.8 * before
 
 
-def test_pretrain_eye_scales_to_the_paper_range():
+def test_pretrain_eye_scaling_robust_by_default_minmax_on_request():
+    from mne_mmvsstma.features import EyeRescaler, RobustEyeScaler
+
     _, eye, _, _ = _simulate()
-    model = pretrain(eye, modality="eye", n_epochs=2, batch_size=32, model_kwargs=TINY,
+    model = pretrain(eye, modality="eye", n_epochs=1, batch_size=32, model_kwargs=TINY,
                      verbose=False)
     assert model.module_.n_chans == N_EYE and model.module_.n_bands == 1
-    scaled = model.scalers_["eye"].transform(eye)
+    assert isinstance(model.scalers_["eye"], RobustEyeScaler)
+    paper = pretrain(eye, modality="eye", n_epochs=1, batch_size=32, model_kwargs=TINY,
+                     eye_scaling="minmax", verbose=False)
+    assert isinstance(paper.scalers_["eye"], EyeRescaler)
+    scaled = paper.scalers_["eye"].transform(eye)
     assert scaled.min() == pytest.approx(10) and scaled.max() == pytest.approx(100)
 
 

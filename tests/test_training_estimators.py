@@ -333,3 +333,42 @@ def test_predict_checks_shapes():
     clf = EmotionClassifier(**FIT).fit(eeg, y, groups=groups)
     with pytest.raises(ValueError, match=r"windows have shape \(5, 4, 5\) but the classifier"):
         clf.predict(eeg[:, :5])
+
+
+def test_compile_option_compiles_the_training_step(monkeypatch):
+    eeg, _, y, groups = _data()
+    compiled = []
+
+    def fake_compile(module, **kwargs):  # inductor needs a C++ toolchain and a minute on CI
+        compiled.append((type(module).__name__, kwargs))
+        return module
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    clf = EmotionClassifier(**FIT, compile=True, compile__mode="reduce-overhead")
+    clf.fit(eeg, y, groups=groups)
+    assert compiled == [("_TrainTask", {"mode": "reduce-overhead"})]
+    assert type(clf.module_).__name__ == "MVSSTMA"  # the saved network is plain
+
+
+def test_linear_probe_equals_logistic_regression_on_frozen_features():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    eeg, eye, y, groups = _data()
+    pre = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg)
+    clf = EmotionClassifier(pretrained=pre, probe_C=0.1, **{**FIT, "max_epochs": 0})
+    clf.fit(eeg, y + 3, groups=groups)
+    assert len(clf.history) == 0  # a pure probe: no gradient step
+    # independently: the pretrained encoder's features of the scaled windows
+    X = clf.scalers_["eeg"].transform(eeg)
+    with torch.no_grad():
+        feats = pre.encoder_.eval()(torch.from_numpy(X), return_features=True).double().numpy()
+    sc = StandardScaler().fit(feats)
+    ref = LogisticRegression(C=0.1, max_iter=5000).fit(sc.transform(feats), y)
+    np.testing.assert_allclose(clf.predict_proba(eeg), ref.predict_proba(sc.transform(feats)),
+                               atol=1e-4)
+    np.testing.assert_array_equal(clf.predict(eeg), ref.predict(sc.transform(feats)) + 3)
+    # probe, then fine-tune (fusion): the probe is the starting point of training
+    fused = EmotionClassifier(fusion="concat", probe_C=1.0, **FIT)
+    fused.fit({"eeg": eeg, "eye": eye}, y, groups=groups)
+    assert len(fused.history) >= 1 and "valid_loss" in fused.history[-1]

@@ -15,5 +15,6 @@ __getattr__, __dir__, __all__ = attach(
         "TrialWindows": "windows",
         "BandScaler": "normalize",
         "EyeRescaler": "normalize",
+        "RobustEyeScaler": "normalize",
     },
 )

@@ -274,3 +274,109 @@ class EyeRescaler(TransformerMixin, BaseEstimator):
         scale, offset = self._params()
         out = (X - self._shaped(offset, X)) / self._shaped(scale, X) + self._shaped(self.min_, X)
         return out.astype(X.dtype, copy=False)
+
+
+class RobustEyeScaler(TransformerMixin, BaseEstimator):
+    """Scale eye-movement features robustly to their heavy tails.
+
+    Real eye features are heavy-tailed: for saccade-duration and -amplitude
+    spreads and the maximal fixation dispersion, the 99th percentile is
+    100-300 times the median, so a min-max map to 10..100 (the paper's
+    :class:`EyeRescaler`) squeezes almost every window into a few values near
+    the bottom of the range. This scaler, fitted on training data only,
+
+    1. takes ``log1p`` of every feature that is non-negative in the training
+       data and right-skewed (99th percentile more than ``log_ratio`` times
+       the median);
+    2. centres every feature on its training median and divides by its
+       interquartile range / 1.349 (the standard deviation for Gaussian data);
+    3. clips the result to ``[-clip, clip]`` so that rare artifacts cannot
+       dominate a batch.
+
+    Parameters
+    ----------
+    log_ratio : float
+        Right-skew threshold (p99 / median) above which a non-negative
+        feature is log-transformed.
+    clip : float | None
+        Bound of the scaled values (``None``: no clipping).
+
+    Attributes
+    ----------
+    log_ : ndarray of bool, shape (n_eye,)
+        Features that are log-transformed.
+    center_ : ndarray, shape (n_eye,)
+        Training median (after the log).
+    scale_ : ndarray, shape (n_eye,)
+        Training IQR / 1.349 (1 where it is 0).
+    n_features_in_ : int
+        Number of eye features (axis 1) seen in ``fit``.
+    """
+
+    _HINT = EyeRescaler._HINT
+
+    def __init__(self, log_ratio=10.0, clip=5.0):
+        self.log_ratio = log_ratio
+        self.clip = clip
+
+    @staticmethod
+    def _flat(X):
+        # (n, n_eye) or (N, n_eye, T, 1) -> (samples, n_eye)
+        return np.moveaxis(X, 1, -1).reshape(-1, X.shape[1])
+
+    def _log(self, X):
+        shape = (1, -1) + (1,) * (X.ndim - 2)
+        return np.where(self.log_.reshape(shape), np.log1p(np.maximum(X, 0)), X)
+
+    def fit(self, X, y=None):
+        """Learn the log set, medians and interquartile ranges of training data.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_eye) | (n_windows, n_eye, T, 1)
+            Training eye features.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RobustEyeScaler
+            The fitted scaler.
+        """
+        X = _as_float(X, "X", (2, 4), hint=self._HINT)
+        flat = self._flat(X)
+        p50, p99 = np.percentile(flat, [50, 99], axis=0)
+        self.log_ = (flat.min(axis=0) >= 0) & (p99 > self.log_ratio * np.maximum(p50, 1e-12))
+        flat = self._flat(self._log(X))
+        q25, q50, q75 = np.percentile(flat, [25, 50, 75], axis=0)
+        scale = (q75 - q25) / 1.349
+        scale[scale <= 0] = 1.0
+        self.center_, self.scale_ = q50, scale
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        """Scale ``X`` with the training statistics.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_eye) | (n_windows, n_eye, T, 1)
+            Eye features.
+
+        Returns
+        -------
+        X_new : ndarray, same shape as ``X``
+            Scaled features.
+        """
+        check_is_fitted(self, ("center_", "scale_"))
+        X = _as_float(X, "X", (2, 4), hint=self._HINT)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} eye features (axis 1) but the scaler was fitted on "
+                f"{self.n_features_in_}"
+            )
+        shape = (1, -1) + (1,) * (X.ndim - 2)
+        out = (self._log(X) - self.center_.reshape(shape)) / self.scale_.reshape(shape)
+        if self.clip is not None:
+            np.clip(out, -self.clip, self.clip, out=out)
+        return out.astype(X.dtype, copy=False)

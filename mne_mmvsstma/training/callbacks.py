@@ -35,6 +35,11 @@ class TrialEarlyStopping(EarlyStopping):
             return
         super().on_epoch_end(net, **kwargs)
 
+    def on_train_end(self, net, **kwargs):  # noqa: D102
+        if len(net.history) == 0 or self.best_model_weights_ is None:
+            return  # no epoch or no validation: nothing to restore
+        super().on_train_end(net, **kwargs)
+
 
 def _warmup_cosine(epoch, *, warmup, total):
     """Learning-rate factor: linear warmup over ``warmup`` epochs, then cosine decay to 0."""

@@ -40,6 +40,7 @@ _ALLOWED_CLASSES = {
     "MMVSSTMAClassifier": "mne_mmvsstma.models",
     "BandScaler": "mne_mmvsstma.features",
     "EyeRescaler": "mne_mmvsstma.features",
+    "RobustEyeScaler": "mne_mmvsstma.features",
     "Pretrainer": "mne_mmvsstma.training.estimators",
     "EmotionClassifier": "mne_mmvsstma.training.estimators",
 }

@@ -223,10 +223,17 @@ def _as_array(X, name, modality):
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
-def _make_scaler(modality):
-    from ..features import BandScaler, EyeRescaler
+EYE_SCALINGS = ("robust", "minmax")
 
-    return BandScaler() if modality == "eeg" else EyeRescaler()
+
+def _make_scaler(modality, eye_scaling="robust"):
+    """The scaler of a modality: per-band z-scores for EEG; robust or 10..100 for eye."""
+    from ..features import BandScaler, EyeRescaler, RobustEyeScaler
+
+    if modality == "eeg":
+        return BandScaler()
+    check_option("eye_scaling", eye_scaling, EYE_SCALINGS)
+    return RobustEyeScaler() if eye_scaling == "robust" else EyeRescaler()
 
 
 def _resolve_device(device):
@@ -377,10 +384,19 @@ class _MVSSTMANet:
 
     def initialize_module(self):  # noqa: D102
         self.module_ = self._build_module().to(self.device)
-        # not registered as a skorch module (it shares module_'s parameters)
-        object.__setattr__(self, "train_task_", distributed.wrap_ddp(
-            _TrainTask(self.module_, self._train_forward), torch.device(self.device)))
+        # The training forward pass, as one module: what DDP wraps and, with compile=True,
+        # what torch.compile compiles. It is not registered as a skorch module (it shares
+        # module_'s parameters); module_ itself stays a plain, saveable network.
+        task = _TrainTask(self.module_, self._train_forward)
+        if self.compile:
+            task = torch.compile(task, **self.get_params_for("compile"))
+        object.__setattr__(self, "train_task_",
+                           distributed.wrap_ddp(task, torch.device(self.device)))
         return self
+
+    def torch_compile(self, module, name):
+        """Keep ``module_`` and the criterion uncompiled (the training step is compiled)."""
+        return module
 
     def train_step_single(self, batch, **fit_params):  # noqa: D102
         self._set_training(True)
@@ -408,8 +424,13 @@ class _MVSSTMANet:
             sizes.append(len(first))
             self.notify("on_batch_end", batch=batch, training=training, **step)
         values = torch.stack(losses) if losses else None
-        if values is not None and training and distributed.is_distributed():
-            values = distributed.all_mean(values)  # the loss of the global batches
+        if values is not None and distributed.is_distributed():
+            # training: the loss of the global batches; validation: every process must see
+            # the same value (batch-norm statistics may differ per process on CPU), or they
+            # would disagree on early stopping
+            values = distributed.all_mean(values)
+            if correct:
+                correct = [distributed.all_mean(torch.stack(correct).float())]
         values = values.cpu().tolist() if values is not None else []
         batches = self.history[-1]["batches"]
         for entry, value, size in zip(batches[-len(values):], values, sizes):
@@ -528,10 +549,15 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
     emb_dim, n_layers, n_decoder_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         :class:`~mne_mmvsstma.models.MVSSTMA` architecture (the paper's by default).
     scale : bool
-        Fit a :class:`~mne_mmvsstma.features.BandScaler` (EEG) /
-        :class:`~mne_mmvsstma.features.EyeRescaler` (eye) on ``X`` and apply it
-        in ``fit`` and ``transform`` (``scalers_``). ``False`` for data scaled
-        beforehand (e.g. per recording).
+        Fit a :class:`~mne_mmvsstma.features.BandScaler` (EEG) or an eye
+        scaler (``eye_scaling``) on ``X`` and apply it in ``fit`` and
+        ``transform`` (``scalers_``). ``False`` for data scaled beforehand
+        (e.g. per recording).
+    eye_scaling : ``"robust"`` | ``"minmax"``
+        Eye scaler: :class:`~mne_mmvsstma.features.RobustEyeScaler` (log of
+        heavy-tailed features, median / IQR, clipped; the default, because
+        real eye features have p99 up to 300 times the median) or the paper's
+        :class:`~mne_mmvsstma.features.EyeRescaler` to 10..100.
     lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
         skorch training parameters (AdamW, 1.5e-4 as in the paper). ``batch_size``
         is the global batch of a multi-process run.
@@ -592,6 +618,7 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         pool="mean",
         kernel_sizes=(7, 5, 3),
         scale=True,
+        eye_scaling="robust",
         lr=1.5e-4,
         max_epochs=100,
         batch_size=64,
@@ -626,6 +653,7 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         self.drop_prob = drop_prob
         self.pool = pool
         self.kernel_sizes = kernel_sizes
+        self.eye_scaling = eye_scaling
         self._init_common(scale=scale, random_state=random_state, patience=patience,
                           grad_clip=grad_clip, lr_schedule=lr_schedule,
                           warmup_epochs=warmup_epochs, checkpoint_dir=checkpoint_dir,
@@ -687,7 +715,8 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
                                  f"got {self.mask_ratio!r}")
             if len(X) < 2:
                 raise ValueError(f"Pretrainer needs at least 2 windows, got {len(X)}")
-            scaler = _make_scaler(self.modality).fit(X) if self.scale else None
+            scaler = (_make_scaler(self.modality, self.eye_scaling).fit(X) if self.scale
+                      else None)
             self.scalers_ = {"eeg": None, "eye": None, self.modality: scaler}
         else:
             self.check_is_fitted()
@@ -811,11 +840,24 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
     mask_ratio : float
         Fraction of channels masked at random in training and prediction (the
         missing-data setting of the paper's Table 4); 0 uses all channels.
+    probe_C : float | None
+        Linear probe: before any gradient step, the classification layer is
+        fitted in closed form as an L2-regularised logistic regression
+        (:class:`~sklearn.linear_model.LogisticRegression`, inverse
+        regularisation ``C=probe_C``) on the standardised features of the
+        frozen network (the encoders in eval mode; on the training windows,
+        minus the validation trials when fine-tuning epochs follow), and
+        folded into ``final_layer``.
+        ``max_epochs`` epochs of fine-tuning follow (probe, then fine-tune);
+        ``max_epochs=0`` keeps the linear probe. ``None``: the layer starts at
+        random.
     emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         Architecture of randomly initialised encoders.
     scale : bool
         Fit the per-modality scalers on ``X`` and apply them in ``fit`` and
         ``predict`` (``scalers_``).
+    eye_scaling : ``"robust"`` | ``"minmax"``
+        Eye scaler, as in :class:`Pretrainer`.
     lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
         skorch training parameters (AdamW, lr 1e-3).
     train_split : TrialSplit | callable | None
@@ -854,6 +896,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         dcca_weight=0.1,
         fusion_dim=None,
         mask_ratio=0.0,
+        probe_C=None,
         emb_dim=16,
         n_layers=6,
         n_heads=6,
@@ -862,6 +905,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         pool="mean",
         kernel_sizes=(7, 5, 3),
         scale=True,
+        eye_scaling="robust",
         lr=1e-3,
         max_epochs=100,
         batch_size=32,
@@ -892,6 +936,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         self.dcca_weight = dcca_weight
         self.fusion_dim = fusion_dim
         self.mask_ratio = mask_ratio
+        self.probe_C = probe_C
         self.emb_dim = emb_dim
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -899,6 +944,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         self.drop_prob = drop_prob
         self.pool = pool
         self.kernel_sizes = kernel_sizes
+        self.eye_scaling = eye_scaling
         self._init_common(scale=scale, random_state=random_state, patience=patience,
                           grad_clip=grad_clip, lr_schedule=lr_schedule,
                           warmup_epochs=warmup_epochs, checkpoint_dir=checkpoint_dir,
@@ -1052,8 +1098,8 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         if not 0.0 <= float(self.mask_ratio) < 1.0:
             raise ValueError(f"mask_ratio must be in [0, 1), got {self.mask_ratio!r}")
         if fit:
-            self.scalers_ = {m: (_make_scaler(m).fit(X[m]) if self.scale else None)
-                             for m in MODALITIES if m in X}
+            self.scalers_ = {m: (_make_scaler(m, self.eye_scaling).fit(X[m]) if self.scale
+                                 else None) for m in MODALITIES if m in X}
             self.input_shapes_ = {m: X[m].shape for m in X}
         else:
             self.check_is_fitted()
@@ -1112,6 +1158,54 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
 
     def check_data(self, X, y):  # noqa: D102
         pass  # classes_ are set from the original labels in fit
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):  # noqa: D102
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        if self.probe_C is not None:
+            self._fit_probe(X, y)
+
+    def _features(self, X):
+        """Features of the frozen network (what ``final_layer`` sees), on the host."""
+
+        def fn(model, x):
+            kw = {"mask_ratio": self.mask_ratio}
+            if self.mask_ratio > 0:
+                kw["generator"] = self.eval_generator_
+            if self.fusion is None:
+                return model(x, return_features=True, **kw)
+            return model.fuse(*model.encode(x["eeg"], x["eye"], **kw))
+
+        return self._predict_batches(X, fn)
+
+    def _fit_probe(self, X, y):
+        """Fit ``final_layer`` as a logistic regression on the frozen features."""
+        from sklearn.linear_model import LogisticRegression
+
+        idx = np.arange(len(y))
+        # the validation trials stay unseen when fine-tuning epochs will be selected on them
+        if (self.max_epochs > 0 and isinstance(self.train_split, TrialSplit)
+                and self.groups_fit_ is not None):
+            idx, valid = self.train_split.indices(self.groups_fit_, y)
+            if len(valid) == 0:
+                idx = np.arange(len(y))
+        Xi = {m: a[idx] for m, a in X.items()} if isinstance(X, dict) else X[idx]
+        feats = self._features(Xi).astype(np.float64)
+        mean, std = feats.mean(axis=0), feats.std(axis=0)
+        std[std == 0] = 1.0
+        lr = LogisticRegression(C=float(self.probe_C), max_iter=5000)
+        lr.fit((feats - mean) / std, y[idx])
+        coef, intercept = lr.coef_, lr.intercept_
+        if coef.shape[0] == 1:  # two classes: logit of class 1 against 0
+            coef = np.concatenate([-coef / 2, coef / 2])
+            intercept = np.concatenate([-intercept / 2, intercept / 2])
+        weight = np.zeros((len(self.classes_), feats.shape[1]))
+        bias = np.full(len(self.classes_), -1e4)  # classes absent from the probe's data
+        weight[lr.classes_] = coef / std
+        bias[lr.classes_] = intercept - weight[lr.classes_] @ mean
+        layer = self.module_.final_layer
+        with torch.no_grad():
+            layer.weight.copy_(torch.as_tensor(weight, dtype=layer.weight.dtype))
+            layer.bias.copy_(torch.as_tensor(bias, dtype=layer.bias.dtype))
 
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.

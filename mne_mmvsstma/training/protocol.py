@@ -272,6 +272,7 @@ def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_k
     from .api import evaluate, finetune
 
     fit_kwargs = dict(fit_kwargs)
+    extra = fit_kwargs.pop("classifier_kwargs", None) or {}
     fusion_dim = fit_kwargs.pop("fusion_dim", None)
     if spec.kind in ("concat", "attention"):
         fusion, modality = spec.kind, None
@@ -285,7 +286,7 @@ def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_k
     clf = finetune(
         [train], model=model, modality=modality, fusion=fusion, n_labels=spec.n_labels,
         mask_ratio=spec.mask_ratio, model_kwargs=None if spec.pretrained else kwargs,
-        **fit_kwargs, verbose=False,
+        **fit_kwargs, **extra, verbose=False,
     )
     res = evaluate(clf, [test], mask_ratio=spec.mask_ratio, verbose=False)
     res["n_train"] = len(train.labels)
@@ -325,6 +326,8 @@ def run_protocol(
     eye_model_kwargs=None,
     fusion_dim=None,
     patience=20,
+    pretrain_kwargs=None,
+    classifier_kwargs=None,
     svm_kernel="linear",
     svm_C=1.0,
     fill_eye="interpolate",
@@ -380,6 +383,12 @@ def run_protocol(
     patience : int | None
         Early-stopping patience of fine-tuning, on one held-out training
         trial per class (see :func:`~mne_mmvsstma.training.finetune`).
+    pretrain_kwargs : dict | None
+        Other :class:`~mne_mmvsstma.training.Pretrainer` parameters of the
+        pretraining (e.g. ``lr``, ``lr_schedule``).
+    classifier_kwargs : dict | None
+        Other :class:`~mne_mmvsstma.training.EmotionClassifier` parameters of
+        every fine-tuning (e.g. ``probe_C``, ``train_split``).
     svm_kernel, svm_C : str, float
         SVM baseline settings.
     fill_eye : str | None
@@ -462,7 +471,7 @@ def run_protocol(
             model_kwargs=model_kwargs if modality == "eeg" else eye_model_kwargs,
             device=device, random_state=random_state,
             checkpoint_dir=None if out_dir is None else out_dir / "checkpoints",
-            resume=resume,
+            resume=resume, **(pretrain_kwargs or {}),
         )
         logger.info(f"Pretrained the {modality} extractor in {time.perf_counter() - t0:.1f} s")
         if fname is not None:
@@ -470,7 +479,7 @@ def run_protocol(
 
     fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
                       n_labels_per=n_labels_per, device=device, random_state=random_state,
-                      fusion_dim=fusion_dim)
+                      fusion_dim=fusion_dim, classifier_kwargs=classifier_kwargs)
     new_rows = []
     n_fits = sum(len(todo(rec)) for rec in recs)
     from tqdm.auto import tqdm
