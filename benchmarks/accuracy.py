@@ -36,14 +36,15 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 from _machine import cpu_info  # noqa: E402
 
-# the CPU model size of the benchmark (the CLI's "demo" size: 1 + 1 hybrid blocks,
-# flattened features) and the recipe
-ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16, pool="flatten")
-RECIPE = dict(pretrain_lr=1e-3, probe_C=0.1, finetune_epochs=0, fusion_dim=32)
+# the CPU model size of the benchmark (the CLI's "demo" size: 1 + 1 hybrid blocks, one
+# feature vector per channel) and the recipe
+ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16, pool="channels")
+RECIPE = dict(pretrain_lr=1e-3, whitening="auto", probe_C=1.0, finetune_epochs=0,
+              fusion_dim=None)
 DATASETS = {
     # dataset: (simulator, tables, pretraining epochs)
     "SEED-IV": ("simulate_seed_iv", "1,2,baselines", 10),
-    "SEED": ("simulate_seed", "1,baselines", 3),
+    "SEED": ("simulate_seed", "1,baselines", 10),
 }
 
 
@@ -72,7 +73,7 @@ def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed)
     result = run_protocol(
         root, dataset=dataset, tables=tables, sessions=[1], model_kwargs=ARCH,
         pretrain_epochs=default_epochs if pretrain_epochs is None else pretrain_epochs,
-        pretrain_kwargs=dict(lr=RECIPE["pretrain_lr"]),
+        pretrain_kwargs=dict(lr=RECIPE["pretrain_lr"], whitening=RECIPE["whitening"]),
         finetune_epochs=RECIPE["finetune_epochs"], fusion_dim=RECIPE["fusion_dim"],
         classifier_kwargs=dict(probe_C=RECIPE["probe_C"]), plot=False, device="cpu",
         random_state=seed, verbose=False,
@@ -85,7 +86,7 @@ def main(argv=None):
     parser.add_argument("--datasets", default="SEED-IV,SEED")
     parser.add_argument("--subjects", type=int, default=10)
     parser.add_argument("--pretrain-epochs", type=int, default=None,
-                        help="default: SEED-IV 10, SEED 3")
+                        help="default: 10")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true",

@@ -367,7 +367,13 @@ def main(argv=None) -> int:
         for bs in args.batch_size:
             work = _workloads(pre, eeg_clf, fusion, bs, device, args.amp, args.compile)
             for name in args.workloads:
+                if device.type == "cuda":
+                    torch.cuda.reset_peak_memory_stats(device)
                 walls, cpus = _time_steps(work[name], device, args.warmup, args.steps)
+                peak_mem = ""
+                if device.type == "cuda":
+                    mib = torch.cuda.max_memory_allocated(device) / 2**20
+                    peak_mem = f", peak GPU memory {mib:.0f} MiB"
                 med, best = statistics.median(walls), min(walls)
                 cpu = statistics.median(cpus)
                 # FLOPs are counted for the chunked CPU kernel only: torch's counter
@@ -387,7 +393,8 @@ def main(argv=None) -> int:
                 print(
                     f"  {name:16s} {backend:7s} batch={bs:5d}: {bs / med:10.1f} samples/s "
                     f"(best {bs / best:.1f}), {1e3 * med:.1f} ms/step, "
-                    f"CPU/wall {cpu / med:.2f}, {bs / cpu:.1f} samples per CPU-second{flops}",
+                    f"CPU/wall {cpu / med:.2f}, {bs / cpu:.1f} samples per CPU-second{flops}"
+                    f"{peak_mem}",
                     flush=True,
                 )
     print()

@@ -26,11 +26,11 @@ DEMO_TABLES = "2,baselines"
 MODEL_SIZES = {
     "paper": {},  # emb_dim 16, 6 encoder + 6 decoder layers, 6 heads of width 16
     "small": dict(emb_dim=16, n_layers=2, n_decoder_layers=2, n_heads=4, head_dim=8),
-    "demo": dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16,
-                 pool="flatten"),
+    "demo": dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16),
 }
-# fusion projections for the wide features of pool="flatten" encoders
-FUSION_DIM = {"paper": None, "small": None, "demo": 32}
+# the recipe chosen by benchmarks/accuracy.py: linear probe (C=1) on the whitened features
+# of the pretrained encoder, no gradient fine-tuning
+PROBE_C = 1.0
 
 
 def _print(*args, **kwargs):
@@ -78,8 +78,8 @@ def _add_data(p):
 def _add_arch(p, default="paper"):
     p.add_argument("--model-size", choices=list(MODEL_SIZES), default=default,
                    help="'paper': emb_dim 16, 6 encoder + 6 decoder layers, 6 heads; "
-                        "'small': 2 + 2 layers, 4 heads; 'demo': 1 + 1 layer, 1 head, "
-                        f"flattened features (fast on CPU) (default {default!r})")
+                        "'small': 2 + 2 layers, 4 heads; 'demo': 1 + 1 layer, 1 head "
+                        f"(fast on CPU) (default {default!r})")
 
 
 def _model_kwargs(args):
@@ -105,12 +105,12 @@ def build_parser():
     p.add_argument("--subjects", type=int, default=3, help="simulated subjects (default 3)")
     p.add_argument("--windows", type=int, default=10,
                    help="4-s windows per simulated trial (default 10)")
-    p.add_argument("--effect-size", type=float, default=1.5,
-                   help="strength of the simulated emotion effects (default 1.5; 1 is harder)")
-    p.add_argument("--epochs", type=int, default=15,
-                   help="maximum fine-tuning epochs (default 15, early stopping patience 5)")
-    p.add_argument("--pretrain-epochs", type=int, default=5,
-                   help="pretraining epochs (default 5)")
+    p.add_argument("--effect-size", type=float, default=1.0,
+                   help="emotion effects relative to the real-data calibration (default 1)")
+    p.add_argument("--epochs", type=int, default=0,
+                   help="fine-tuning epochs after the linear probe (default 0: the probe)")
+    p.add_argument("--pretrain-epochs", type=int, default=10,
+                   help="pretraining epochs (default 10)")
     p.add_argument("--tables", default=DEMO_TABLES,
                    help=f"tables to run among 1,2,3,4,baselines (default {DEMO_TABLES})")
     p.add_argument("--n-labels", type=int, default=5,
@@ -153,7 +153,11 @@ def build_parser():
                    help="labeled windows per training trial (default: all)")
     p.add_argument("--mask-ratio", type=float, default=0.0)
     p.add_argument("--dcca-weight", type=float, default=0.1)
-    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--probe-c", type=float, default=PROBE_C,
+                   help=f"inverse L2 strength of the linear probe (default {PROBE_C}); "
+                        "0 disables the probe")
+    p.add_argument("--epochs", type=int, default=0,
+                   help="fine-tuning epochs after the probe (default 0: the probe alone)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--patience", type=int, default=20)
@@ -180,7 +184,11 @@ def build_parser():
     p.add_argument("--subjects", type=_int_list, default=None)
     p.add_argument("--sessions", type=_int_list, default=None)
     p.add_argument("--pretrain-epochs", type=int, default=100)
-    p.add_argument("--finetune-epochs", type=int, default=100)
+    p.add_argument("--finetune-epochs", type=int, default=0,
+                   help="fine-tuning epochs after the linear probe (default 0: the probe)")
+    p.add_argument("--probe-c", type=float, default=PROBE_C,
+                   help=f"inverse L2 strength of the linear probe (default {PROBE_C}); "
+                        "0 disables the probe")
     p.add_argument("--n-labels", type=int, default=10)
     p.add_argument("--mask-ratios", type=_float_list, default=[0.3, 0.5, 0.7])
     _add_arch(p)
@@ -231,7 +239,7 @@ def cmd_demo(args):
         root, dataset="SEED-IV", tables=args.tables, subjects=list(range(1, args.subjects + 1)),
         sessions=[1], out_dir=out_dir / "results", pretrain_epochs=args.pretrain_epochs,
         finetune_epochs=args.epochs, model_kwargs=_model_kwargs(args), n_labels=args.n_labels,
-        fusion_dim=FUSION_DIM[args.model_size],
+        pretrain_kwargs=dict(lr=1e-3), classifier_kwargs=dict(probe_C=PROBE_C),
         patience=5, device=args.device, random_state=args.seed,
     )
     print()
@@ -297,7 +305,7 @@ def cmd_finetune(args):
         lr=args.lr, n_epochs=args.epochs, batch_size=args.batch_size, n_labels=args.n_labels,
         patience=args.patience, mask_ratio=args.mask_ratio,
         model_kwargs=None if model is not None else _model_kwargs(args),
-        fusion_dim=None if fusion is None else FUSION_DIM[args.model_size], device=args.device,
+        probe_C=args.probe_c or None, device=args.device,
         random_state=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
     )
     save_model(clf, args.out)
@@ -353,7 +361,7 @@ def cmd_protocol(args):
         sessions=args.sessions, out_dir=args.out_dir, n_train_trials=args.train_trials,
         n_labels=args.n_labels, mask_ratios=args.mask_ratios,
         pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.finetune_epochs,
-        model_kwargs=_model_kwargs(args), fusion_dim=FUSION_DIM[args.model_size],
+        model_kwargs=_model_kwargs(args), classifier_kwargs=dict(probe_C=args.probe_c or None),
         fill_eye=args.fill_eye, plot=not args.no_plots,
         resume=args.resume, device=args.device, random_state=args.seed,
     )

@@ -74,3 +74,19 @@ def test_accuracy_benchmark_runs():
         assert f"\n{dataset}: 2 subject-sessions" in out, out
         for row in rows + ("MV-SSTMA-EEG (w/o pretraining)", "MV-SSTMA-EEG (pretrained)"):
             assert any(line.startswith(row) for line in out.splitlines()), (row, out)
+
+
+def test_gpu_script_smoke_mode_runs_on_cpu():
+    import shutil
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONWARNINGS="ignore")
+    proc = subprocess.run(["bash", str(BENCH / "gpu.sh"), "--smoke"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "torch " in out and "skorch " in out
+    for step in ("(a) model throughput", "(b) protocol time", "(c) DE"):
+        assert f"::: {step}" in out, out
+    assert "Tables 1-2:" in out and "Tables 1-4 (extrapolated" in out, out

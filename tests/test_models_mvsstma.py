@@ -39,16 +39,20 @@ def test_paper_defaults():
     assert out["mask"].sum(1).tolist() == [19, 19]  # round half up: 0.3 * 62 = 18.6
 
 
-@pytest.mark.parametrize("pool", ["mean", "flatten"])
+@pytest.mark.parametrize("pool", ["mean", "flatten", "channels"])
 @pytest.mark.parametrize("n_outputs", [None, 3])
 @pytest.mark.parametrize("mask_ratio", [0.0, 0.5])
 def test_forward_shapes(pool, n_outputs, mask_ratio):
     model = _model(pool=pool, n_outputs=n_outputs)
     x = _x()
-    feat_dim = 8 if pool == "mean" else 10 * 4 * 8
+    feat_dim = {"mean": 8, "flatten": 10 * 4 * 8, "channels": 10 * 8}[pool]
     assert model.feature_dim == feat_dim
     feats = model(x, return_features=True, mask_ratio=mask_ratio)
     assert feats.shape == (6, feat_dim)
+    if pool == "channels" and mask_ratio == 0:  # the window mean of every channel's tokens
+        model.eval()
+        torch.testing.assert_close(model(x, return_features=True),
+                                   model.encode(x).mean(dim=2).flatten(1))
     out = model(x, mask_ratio=mask_ratio)
     assert out.shape == ((6, feat_dim) if n_outputs is None else (6, n_outputs))
     tokens, mask = model.encode(x, mask_ratio=mask_ratio, return_mask=True)

@@ -62,7 +62,8 @@ def test_pretrainer_fit_transform_score_and_clone_keeps_weights():
     pre = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg)
     assert len(pre.history) == 4
     feats = pre.transform(eeg)
-    assert feats.shape == (len(eeg), ARCH["emb_dim"])  # mean-pooled encoder features
+    assert feats.shape == (len(eeg), C * ARCH["emb_dim"])  # one vector per channel (default)
+    assert pre.whitening_[1].shape == (C * ARCH["emb_dim"],) * 2
     enc = pre.encoder_
     assert enc.decoder is None and enc.final_layer is not None
     torch.testing.assert_close(enc.spectral_embedding.weight,
@@ -355,7 +356,7 @@ def test_linear_probe_equals_logistic_regression_on_frozen_features():
     from sklearn.preprocessing import StandardScaler
 
     eeg, eye, y, groups = _data()
-    pre = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg)
+    pre = Pretrainer(n_decoder_layers=1, pool="channels", whitening=None, **FIT).fit(eeg)
     clf = EmotionClassifier(pretrained=pre, probe_C=0.1, **{**FIT, "max_epochs": 0})
     clf.fit(eeg, y + 3, groups=groups)
     assert len(clf.history) == 0  # a pure probe: no gradient step
@@ -363,11 +364,39 @@ def test_linear_probe_equals_logistic_regression_on_frozen_features():
     X = clf.scalers_["eeg"].transform(eeg)
     with torch.no_grad():
         feats = pre.encoder_.eval()(torch.from_numpy(X), return_features=True).double().numpy()
+    assert feats.shape == (len(y), C * ARCH["emb_dim"])  # pool="channels": one vector / channel
     sc = StandardScaler().fit(feats)
     ref = LogisticRegression(C=0.1, max_iter=5000).fit(sc.transform(feats), y)
     np.testing.assert_allclose(clf.predict_proba(eeg), ref.predict_proba(sc.transform(feats)),
                                atol=1e-4)
     np.testing.assert_array_equal(clf.predict(eeg), ref.predict(sc.transform(feats)) + 3)
+    # with the Pretrainer's whitening: the same regression on ZCA-whitened features
+    pre.whitening = 1.0
+    pre.whitening_ = pre._learn_whitening(pre.scalers_["eeg"].transform(eeg))
+    mean, W = pre.whitening_
+    pre_feats = pre.transform(eeg).astype(np.float64)
+    evals, evecs = np.linalg.eigh(np.cov(pre_feats, rowvar=False))
+    ref_W = evecs @ np.diag(1 / np.sqrt(np.maximum(evals, 0) + evals.mean())) @ evecs.T
+    np.testing.assert_allclose(W, ref_W, atol=1e-6 * np.abs(ref_W).max())
+    white = EmotionClassifier(pretrained=pre, probe_C=0.1, **{**FIT, "max_epochs": 0})
+    white.fit(eeg, y, groups=groups)
+    zf = (feats - mean) @ W
+    sz = StandardScaler().fit(zf)
+    ref = LogisticRegression(C=0.1, max_iter=5000).fit(sz.transform(zf), y)
+    np.testing.assert_allclose(white.predict_proba(eeg), ref.predict_proba(sz.transform(zf)),
+                               atol=1e-4)
+    # fusion: whitening per modality (block-diagonal for concatenation, folded into the
+    # projections with attention)
+    pre_eye = Pretrainer(modality="eye", n_decoder_layers=1, pool="channels", **FIT).fit(eye)
+    assert pre_eye.whitening_ is None  # "auto": EEG only
+    pre_eye = Pretrainer(modality="eye", n_decoder_layers=1, pool="channels", whitening=0.5,
+                         **FIT).fit(eye)
+    assert pre_eye.whitening_[1].shape == (N_EYE * ARCH["emb_dim"],) * 2
+    for fusion in ("concat", "attention"):
+        f = EmotionClassifier(fusion=fusion, pretrained={"eeg": pre, "eye": pre_eye},
+                              probe_C=1.0, **{**FIT, "max_epochs": 0})
+        f.fit({"eeg": eeg, "eye": eye}, y, groups=groups)
+        assert np.isfinite(f.predict_proba({"eeg": eeg, "eye": eye})).all()
     # probe, then fine-tune (fusion): the probe is the starting point of training
     fused = EmotionClassifier(fusion="concat", probe_C=1.0, **FIT)
     fused.fit({"eeg": eeg, "eye": eye}, y, groups=groups)

@@ -17,7 +17,7 @@ from .hybrid import HybridBlock
 
 __all__ = ["MVSSTMA"]
 
-_POOLS = ("mean", "flatten")
+_POOLS = ("mean", "flatten", "channels")
 
 
 class MVSSTMA(EEGModuleMixin, nn.Module):
@@ -100,8 +100,10 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         Dropout probability in the hybrid blocks and before ``final_layer``.
     activation : type of torch.nn.Module
         Activation class of the feed-forward networks.
-    pool : ``"mean"`` | ``"flatten"``
-        How encoder tokens become the feature vector of :meth:`forward`.
+    pool : ``"mean"`` | ``"flatten"`` | ``"channels"``
+        How encoder tokens become the feature vector of :meth:`forward`:
+        the mean of all tokens (``emb_dim``), all tokens (``C x T x D``) or
+        the mean over the window of every channel (``C x D``).
     dilation : int | sequence of int
         Dilation of the temporal convolutions (default 1).
     ff_dim : int | None
@@ -233,6 +235,8 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         """Length of the feature vector returned by ``forward(x, return_features=True)``."""
         if self.pool == "mean":
             return self.emb_dim
+        if self.pool == "channels":
+            return self.n_chans * self.emb_dim
         return self.n_chans * self.n_times * self.emb_dim
 
     @property
@@ -408,6 +412,8 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         else:
             if ids_keep is not None:
                 tokens = self._unshuffle(tokens, ids_keep, tokens.new_zeros(()), self.n_chans)
+            if self.pool == "channels":  # mean over the window, one vector per channel
+                tokens = tokens.mean(dim=2)
             features = tokens.flatten(1)
         if return_features:
             return features

@@ -45,7 +45,8 @@ _ALLOWED_CLASSES = {
     "EmotionClassifier": "mne_mmvsstma.training.estimators",
 }
 # fitted attributes stored with an estimator
-MODEL_ATTRS = ("classes_inferred_", "input_shape_", "input_shapes_", "input_stats_")
+MODEL_ATTRS = ("classes_inferred_", "input_shape_", "input_shapes_", "input_stats_",
+               "whitening_")
 _PLAIN = (int, float, str, bool, type(None))
 
 

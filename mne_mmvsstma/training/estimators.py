@@ -547,7 +547,10 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
     mask_ratio : float
         Fraction of channels masked and reconstructed (0.3 in the paper).
     emb_dim, n_layers, n_decoder_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
-        :class:`~mne_mmvsstma.models.MVSSTMA` architecture (the paper's by default).
+        :class:`~mne_mmvsstma.models.MVSSTMA` architecture (the paper's sizes by
+        default; features: the mean over the window of every channel, which
+        the accuracy benchmark chose over the mean of all tokens and the
+        flattened tokens).
     scale : bool
         Fit a :class:`~mne_mmvsstma.features.BandScaler` (EEG) or an eye
         scaler (``eye_scaling``) on ``X`` and apply it in ``fit`` and
@@ -558,6 +561,17 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         heavy-tailed features, median / IQR, clipped; the default, because
         real eye features have p99 up to 300 times the median) or the paper's
         :class:`~mne_mmvsstma.features.EyeRescaler` to 10..100.
+    whitening : float | None | ``"auto"``
+        After training, learn a whitening of the encoder's features from the
+        (unlabeled) training windows: ZCA with shrinkage, eigenvalues plus
+        ``whitening`` times their mean (``whitening_``). ``"auto"``: 1.0 for
+        EEG, none for eye features (where ``benchmarks/accuracy.py`` found it
+        harmful). A linear probe of
+        :class:`EmotionClassifier` on this Pretrainer's encoder applies it, so
+        that directions in which windows vary most over all the pretraining
+        recordings (trial-to-trial shifts, unrelated to emotion) weigh less.
+        Computed when the features have at most 4096 dimensions
+        (``pool="channels"`` or ``"mean"``). ``None``: none.
     lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
         skorch training parameters (AdamW, 1.5e-4 as in the paper). ``batch_size``
         is the global batch of a multi-process run.
@@ -615,10 +629,11 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         n_heads=6,
         head_dim=16,
         drop_prob=0.1,
-        pool="mean",
+        pool="channels",
         kernel_sizes=(7, 5, 3),
         scale=True,
         eye_scaling="robust",
+        whitening="auto",
         lr=1.5e-4,
         max_epochs=100,
         batch_size=64,
@@ -654,6 +669,7 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         self.pool = pool
         self.kernel_sizes = kernel_sizes
         self.eye_scaling = eye_scaling
+        self.whitening = whitening
         self._init_common(scale=scale, random_state=random_state, patience=patience,
                           grad_clip=grad_clip, lr_schedule=lr_schedule,
                           warmup_epochs=warmup_epochs, checkpoint_dir=checkpoint_dir,
@@ -753,7 +769,29 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         self._log(f"Pretraining the {self.modality.upper()} extractor on {len(X)} windows "
                     f"{X.shape[1:]} (mask ratio {self.mask_ratio}, {self.max_epochs} epochs, "
                     f"device {_resolve_device(self.device)})")
-        return self._fit_seeded(X, None, groups, {"kind": "pretrain"})
+        self._fit_seeded(X, None, groups, {"kind": "pretrain"})
+        self.whitening_ = self._learn_whitening(X)
+        return self
+
+    def _learn_whitening(self, X):
+        """``(mean, W)`` of the ZCA whitening of the encoder features of ``X``, or None."""
+        shrink = self.whitening
+        if shrink == "auto":
+            shrink = 1.0 if self.modality == "eeg" else None
+        if shrink is None:
+            return None
+        dim = self.module_.feature_dim
+        if dim > 4096:
+            logger.info(f"Pretrainer: no feature whitening for {dim}-dimensional features "
+                        "(pool='flatten'); use pool='channels'")
+            return None
+        feats = self._predict_batches(X, lambda m, x: m(x, return_features=True))
+        feats = feats.astype(np.float64)
+        mean = feats.mean(axis=0)
+        evals, evecs = np.linalg.eigh(np.cov(feats, rowvar=False))
+        evals = np.maximum(evals, 0)
+        scale = 1.0 / np.sqrt(evals + float(shrink) * max(evals.mean(), 1e-12))
+        return mean, (evecs * scale) @ evecs.T
 
     def transform(self, X):
         """Encoder features of ``X`` (all channels visible).
@@ -847,10 +885,13 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         regularisation ``C=probe_C``) on the standardised features of the
         frozen network (the encoders in eval mode; on the training windows,
         minus the validation trials when fine-tuning epochs follow), and
-        folded into ``final_layer``.
+        folded into ``final_layer``. Single-modality classifiers from a
+        :class:`Pretrainer` first whiten the features with the Pretrainer's
+        ``whitening_``.
         ``max_epochs`` epochs of fine-tuning follow (probe, then fine-tune);
         ``max_epochs=0`` keeps the linear probe. ``None``: the layer starts at
-        random.
+        random. The default (1.0) and the pure probe of the protocol runner
+        were chosen with ``benchmarks/accuracy.py``.
     emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         Architecture of randomly initialised encoders.
     scale : bool
@@ -896,13 +937,13 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         dcca_weight=0.1,
         fusion_dim=None,
         mask_ratio=0.0,
-        probe_C=None,
+        probe_C=1.0,
         emb_dim=16,
         n_layers=6,
         n_heads=6,
         head_dim=16,
         drop_prob=0.1,
-        pool="mean",
+        pool="channels",
         kernel_sizes=(7, 5, 3),
         scale=True,
         eye_scaling="robust",
@@ -970,6 +1011,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
     def _build_module(self):
         from ..models import MVSSTMA, MMVSSTMAClassifier
 
+        self.whitening_ = {}  # per modality, from the Pretrainers (used by the probe)
         if isinstance(self.module, torch.nn.Module):
             return copy.deepcopy(self.module)
         n_classes = len(self.classes_)
@@ -990,6 +1032,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
                                  "pass fusion=...")
             src = _pretrained_module(pre, self.modality)
             self._check_encoder(src, self.modality)
+            self.whitening_[self.modality] = getattr(pre, "whitening_", None)
             return MVSSTMA.from_pretrained(src, n_classes)
         if isinstance(pre, MMVSSTMAClassifier):
             if pre.fusion != self.fusion:
@@ -1013,6 +1056,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             src = _pretrained_module(pre[m], m, where=f"pretrained[{m!r}]")
             self._check_encoder(src, m)
             encoders[m] = MVSSTMA.from_pretrained(src, None)
+            self.whitening_[m] = getattr(pre[m], "whitening_", None)
         _, n_eeg, n_times, n_bands = shapes["eeg"]
         net = MMVSSTMAClassifier(
             n_classes, eeg_encoder=encoders["eeg"], eye_encoder=encoders["eye"],
@@ -1177,6 +1221,46 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
 
         return self._predict_batches(X, fn)
 
+    def _probe_whitening(self):
+        """``(mean, W)`` whitening of the input of ``final_layer`` from the Pretrainers, or None.
+
+        Fusion networks with projections get the whitening folded into their
+        projection layers instead (the final layer then needs none).
+        """
+        whites = getattr(self, "whitening_", None) or {}
+        if all(w is None for w in whites.values()):
+            return None
+        if self.fusion is None:
+            return whites.get(self.modality)
+        net = self.module_
+        blocks = []
+        for m in MODALITIES:
+            white, proj = whites.get(m), getattr(net, f"{m}_projection")
+            if isinstance(proj, torch.nn.Linear):
+                if white is not None:  # P W (f - mu) + b
+                    with torch.no_grad():
+                        w = torch.as_tensor(white[1], dtype=proj.weight.dtype,
+                                            device=proj.weight.device)
+                        mu = torch.as_tensor(white[0], dtype=proj.weight.dtype,
+                                             device=proj.weight.device)
+                        folded = proj.weight @ w
+                        proj.bias.sub_(folded @ mu)
+                        proj.weight.copy_(folded)
+                continue
+            blocks.append((getattr(net, f"{m}_encoder").feature_dim, white))
+        if not blocks:
+            return None
+        # concatenation without projections: block-diagonal whitening
+        dim = sum(d for d, _ in blocks)
+        mean, W = np.zeros(dim), np.eye(dim)
+        start = 0
+        for d, white in blocks:
+            if white is not None:
+                mean[start:start + d] = white[0]
+                W[start:start + d, start:start + d] = white[1]
+            start += d
+        return mean, W
+
     def _fit_probe(self, X, y):
         """Fit ``final_layer`` as a logistic regression on the frozen features."""
         from sklearn.linear_model import LogisticRegression
@@ -1189,7 +1273,10 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             if len(valid) == 0:
                 idx = np.arange(len(y))
         Xi = {m: a[idx] for m, a in X.items()} if isinstance(X, dict) else X[idx]
+        white = self._probe_whitening()
         feats = self._features(Xi).astype(np.float64)
+        if white is not None:  # learned by the Pretrainer(s) on all their recordings
+            feats = (feats - white[0]) @ white[1]
         mean, std = feats.mean(axis=0), feats.std(axis=0)
         std[std == 0] = 1.0
         lr = LogisticRegression(C=float(self.probe_C), max_iter=5000)
@@ -1202,6 +1289,9 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         bias = np.full(len(self.classes_), -1e4)  # classes absent from the probe's data
         weight[lr.classes_] = coef / std
         bias[lr.classes_] = intercept - weight[lr.classes_] @ mean
+        if white is not None:  # fold the whitening into the layer too
+            bias[lr.classes_] -= weight[lr.classes_] @ white[1] @ white[0]
+            weight = weight @ white[1]
         layer = self.module_.final_layer
         with torch.no_grad():
             layer.weight.copy_(torch.as_tensor(weight, dtype=layer.weight.dtype))

@@ -319,7 +319,7 @@ def run_protocol(
     mask_ratios=(0.3, 0.5, 0.7),
     pretrain_mask_ratio=0.3,
     pretrain_epochs=100,
-    finetune_epochs=100,
+    finetune_epochs=0,
     pretrain_batch_size=64,
     batch_size=32,
     model_kwargs=None,
@@ -368,7 +368,12 @@ def run_protocol(
     pretrain_mask_ratio : float
         Mask ratio of self-supervised pretraining.
     pretrain_epochs, finetune_epochs : int
-        Maximum epochs of pretraining and of every fine-tuning.
+        Epochs of pretraining and maximum epochs of every fine-tuning. Every
+        classifier starts with a linear probe of the frozen (pretrained or
+        random) encoder (``classifier_kwargs["probe_C"]``, default 1.0);
+        ``finetune_epochs=0`` (default, chosen by ``benchmarks/accuracy.py``)
+        keeps the probe, more epochs fine-tune from it (cross-entropy + DCCA
+        for fusion, early stopping on held-out training trials).
     pretrain_batch_size, batch_size : int
         Batch sizes of pretraining and fine-tuning.
     model_kwargs : dict | None
