@@ -387,11 +387,13 @@ def test_linear_probe_equals_logistic_regression_on_frozen_features():
                                atol=1e-4)
     # fusion: whitening per modality (block-diagonal for concatenation, folded into the
     # projections with attention)
-    pre_eye = Pretrainer(modality="eye", n_decoder_layers=1, pool="channels", **FIT).fit(eye)
-    assert pre_eye.whitening_ is None  # "auto": EEG only
     pre_eye = Pretrainer(modality="eye", n_decoder_layers=1, pool="channels", whitening=0.5,
                          **FIT).fit(eye)
     assert pre_eye.whitening_[1].shape == (N_EYE * ARCH["emb_dim"],) * 2
+    # "auto": an eye-only probe does not whiten (its features are those of the encoder)
+    eye_only = EmotionClassifier(modality="eye", pretrained=pre_eye, probe_C=0.1,
+                                 **{**FIT, "max_epochs": 0}).fit(eye, y, groups=groups)
+    assert eye_only._probe_whitening() is None
     for fusion in ("concat", "attention"):
         f = EmotionClassifier(fusion=fusion, pretrained={"eeg": pre, "eye": pre_eye},
                               probe_C=1.0, **{**FIT, "max_epochs": 0})

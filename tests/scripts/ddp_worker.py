@@ -20,8 +20,10 @@ out, shuffle = sys.argv[2], sys.argv[3] == "1"
 kw = dict(emb_dim=8, n_layers=1, n_heads=2, head_dim=4, batch_size=int(data["batch_size"]),
           max_epochs=3, lr=3e-3, random_state=0, iterator_train__shuffle=shuffle)
 pre = Pretrainer(n_decoder_layers=1, **kw).fit(data["eeg"])
+# gradient training only (the closed-form probe sees the duplicated windows of the 2-process
+# test as a twice larger sample, i.e. half the regularisation)
 clf = EmotionClassifier(fusion="attention", pretrained={"eeg": pre}, train_split=None,
-                        **kw).fit({"eeg": data["eeg"], "eye": data["eye"]}, data["y"])
+                        probe_C=None, **kw).fit({"eeg": data["eeg"], "eye": data["eye"]}, data["y"])
 gathered = [None] * distributed.world_size()
 state = {k: v.detach().cpu() for k, v in clf.module_.state_dict().items()}
 if distributed.is_distributed():
