@@ -161,9 +161,11 @@ table["std"] = table.iloc[:, :-1].std(axis=1, ddof=0)
 table.round(1)
 
 # %%
-# On these calibrated data, the tiny models of this tutorial, trained for
-# seconds, are near chance level, some rows below it, with or without
-# pretraining and with or without fusion. A subject has 16 training trials;
+# On these calibrated data the tiny models of this tutorial, trained for
+# seconds and pretrained on two recordings only, range from chance level to
+# well above it, and two subjects do not rank the methods (the pretraining
+# pays off with a larger corpus: see :ref:`recipe` for the benchmark over ten
+# subjects). A subject has 16 training trials;
 # with one trial per emotion held out for validation, 1 to 5 trials per
 # emotion remain for fitting, and the shifts from trial to trial, unrelated to
 # emotion, are larger than the emotion effects. The windows of one test

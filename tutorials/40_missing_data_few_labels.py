@@ -168,10 +168,10 @@ results = pd.DataFrame(rows)
 # them on the real datasets, e.g. with
 # :func:`~mne_mmvsstma.training.run_protocol`).
 #
-# In this run every row is at or below chance level, with and without
-# masking: from 3 labeled windows of each of the 12 fitted trials, these tiny
-# models learn little on calibrated data, and two subjects cannot show an
-# effect of the number of labels or of the masking. Rows below chance are not
+# From 3 labeled windows of each training trial, these tiny models range from
+# chance level to well above it on calibrated data, and two subjects cannot
+# show an effect of the number of labels or of the masking (a difference of
+# one test trial is 12.5 points). Rows below chance are not
 # a scoring error: in session 1 of SEED-IV, 4 of the 8 test trials are
 # "happy", an emotion with only 2 training trials, one of which is held out
 # for validation, and no test trial is "sad". Study these questions with
