@@ -149,6 +149,15 @@ class BandScaler(TransformerMixin, BaseEstimator):
         return out.astype(X.dtype, copy=False)
 
 
+def _check_n_eye(X, n_fitted, what):
+    """Raise when ``X`` has another number of eye features (axis 1) than seen in ``fit``."""
+    if X.shape[1] != n_fitted:
+        raise ValueError(
+            f"X has {X.shape[1]} eye features (axis 1) but the {what} was fitted on {n_fitted}"
+        )
+    return X
+
+
 class EyeRescaler(TransformerMixin, BaseEstimator):
     """Rescale every eye-movement feature from its training range to ``[low, high]``.
 
@@ -229,13 +238,8 @@ class EyeRescaler(TransformerMixin, BaseEstimator):
     def _check(self, X):
         check_is_fitted(self, ("min_", "max_"))
         self._check_range()
-        X = _as_float(X, "X", (2, 4), hint=self._HINT)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} eye features (axis 1) but the rescaler was fitted on "
-                f"{self.n_features_in_}"
-            )
-        return X
+        return _check_n_eye(_as_float(X, "X", (2, 4), hint=self._HINT), self.n_features_in_,
+                            "rescaler")
 
     def transform(self, X):
         """Map every feature from its training range to ``[low, high]``.
@@ -325,8 +329,7 @@ class RobustEyeScaler(TransformerMixin, BaseEstimator):
         return np.moveaxis(X, 1, -1).reshape(-1, X.shape[1])
 
     def _log(self, X):
-        shape = (1, -1) + (1,) * (X.ndim - 2)
-        return np.where(self.log_.reshape(shape), np.log1p(np.maximum(X, 0)), X)
+        return np.where(EyeRescaler._shaped(self.log_, X), np.log1p(np.maximum(X, 0)), X)
 
     def fit(self, X, y=None):
         """Learn the log set, medians and interquartile ranges of training data.
@@ -369,14 +372,10 @@ class RobustEyeScaler(TransformerMixin, BaseEstimator):
             Scaled features.
         """
         check_is_fitted(self, ("center_", "scale_"))
-        X = _as_float(X, "X", (2, 4), hint=self._HINT)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} eye features (axis 1) but the scaler was fitted on "
-                f"{self.n_features_in_}"
-            )
-        shape = (1, -1) + (1,) * (X.ndim - 2)
-        out = (self._log(X) - self.center_.reshape(shape)) / self.scale_.reshape(shape)
+        X = _check_n_eye(_as_float(X, "X", (2, 4), hint=self._HINT), self.n_features_in_,
+                         "scaler")
+        _shaped = EyeRescaler._shaped
+        out = (self._log(X) - _shaped(self.center_, X)) / _shaped(self.scale_, X)
         if self.clip is not None:
             np.clip(out, -self.clip, self.clip, out=out)
         return out.astype(X.dtype, copy=False)

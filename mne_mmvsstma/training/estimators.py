@@ -64,9 +64,12 @@ class WindowDataset(torch.utils.data.Dataset):
         self.X = X
         self.y = y
 
+    def _first(self):
+        """The first (or only) tensor of ``X``: its length and device are the dataset's."""
+        return next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
+
     def __len__(self):
-        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
-        return len(first)
+        return len(self._first())
 
     def _take(self, idx):
         if isinstance(self.X, dict):
@@ -79,18 +82,14 @@ class WindowDataset(torch.utils.data.Dataset):
         return self._take(i)
 
     def __getitems__(self, indices):
-        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
-        return self._take(torch.as_tensor(indices, dtype=torch.long, device=first.device))
+        return self._take(torch.as_tensor(indices, dtype=torch.long,
+                                          device=self._first().device))
 
     def subset(self, idx):
         """The windows at ``idx`` (a new dataset)."""
         X, y = self._take(torch.as_tensor(np.asarray(idx), dtype=torch.long,
-                                          device=self._device()))
+                                          device=self._first().device))
         return WindowDataset(X, y)
-
-    def _device(self):
-        first = next(iter(self.X.values())) if isinstance(self.X, dict) else self.X
-        return first.device
 
 
 def _batch(batch):
