@@ -61,14 +61,14 @@ def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed)
     import mne
     import torch
 
-    from mne_mmvsstma import datasets
-    from mne_mmvsstma.training import run_protocol
+    from mne_mmvsstma import simulation
+    from mne_mmvsstma.protocol import run_protocol
 
     mne.set_log_level("WARNING")
     torch.set_num_threads(threads)
     simulate, tables, default_epochs = DATASETS[dataset]
     t0 = time.perf_counter()
-    getattr(datasets, simulate)(root, n_subjects=n_subjects, sessions=(1,), raw=False,
+    getattr(simulation, simulate)(root, n_subjects=n_subjects, sessions=(1,), raw=False,
                                 n_windows=n_windows, random_state=seed, verbose=False)
     t_sim = time.perf_counter() - t0
     result = run_protocol(

@@ -27,7 +27,7 @@ Examples
     python benchmarks/model.py                       # CPU, 2 threads
     python benchmarks/model.py --device cuda --amp bf16 --batch-size 64 1024
     python benchmarks/model.py --device cuda --compile reduce-overhead --batch-size 64 512
-    python benchmarks/model.py --attention-backend auto sdpa loop   # compare kernels
+    python benchmarks/model.py --attention kernel sdpa loop   # compare attention paths
     python benchmarks/model.py --omp-wait-policy passive   # busy shared CPU
 """
 
@@ -88,9 +88,8 @@ def _loop_block_forward(self, x):
 def _models(backend: str, device):
     from mne_mmvsstma.models import MVSSTMA, HybridBlock, MMVSSTMAClassifier
 
-    kw = dict(attention_backend="sdpa" if backend == "loop" else backend)
-    pre = MVSSTMA(**kw).to(device)  # paper defaults
-    eye_pre = MVSSTMA(n_chans=31, n_bands=1, **kw).to(device)
+    pre = MVSSTMA().to(device)  # paper defaults
+    eye_pre = MVSSTMA(n_chans=31, n_bands=1).to(device)
     eeg_clf = MVSSTMA.from_pretrained(pre, n_outputs=4)
     fusion = MMVSSTMAClassifier(4, eeg_encoder=pre, eye_encoder=eye_pre, fusion="attention")
     fusion = fusion.to(device)
@@ -295,11 +294,13 @@ def main(argv=None) -> int:
         help="torch.compile the loss / forward functions with this mode",
     )
     parser.add_argument(
-        "--attention-backend",
+        "--attention",
         nargs="+",
-        default=["auto"],
-        choices=["auto", "sdpa", "chunked", "loop"],
-        help="'loop': a per-branch / per-time-step reference implementation of the block",
+        default=["kernel"],
+        choices=["kernel", "sdpa", "loop"],
+        help="'kernel': the block's chunked CPU kernel on (CUDA always uses SDPA); 'sdpa': "
+        "the same fused form on scaled_dot_product_attention (set_cpu_attention_kernel(False)); "
+        "'loop': a per-branch / per-time-step reference implementation of the block",
     )
     parser.add_argument(
         "--workloads",
@@ -353,9 +354,12 @@ def main(argv=None) -> int:
         )
 
     rows = []
-    for backend in args.attention_backend:
+    from mne_mmvsstma.models import set_cpu_attention_kernel
+
+    for backend in args.attention:
+        set_cpu_attention_kernel(backend == "kernel")
         pre, eeg_clf, fusion = _models(backend, device)
-        if backend == args.attention_backend[0]:
+        if backend == args.attention[0]:
             head = eeg_clf.final_layer.weight.numel() + eeg_clf.final_layer.bias.numel()
             print(
                 f"parameters: pretraining model {_n_params(pre):,} "
@@ -378,7 +382,7 @@ def main(argv=None) -> int:
                 cpu = statistics.median(cpus)
                 # FLOPs are counted for the chunked CPU kernel only: torch's counter
                 # does not see inside the CPU scaled_dot_product_attention kernel
-                counted = device.type == "cpu" and backend in ("auto", "chunked")
+                counted = device.type == "cpu" and backend == "kernel"
                 gflop = _gflop_per_sample(work[name], bs) if counted else None
                 rows.append(
                     (name, backend, bs, bs / med, bs / best, 1e3 * med, cpu / med, bs / cpu, gflop)

@@ -2,7 +2,7 @@
 
 A simulated SEED-IV folder with 15 subjects x 3 sessions and the real trial
 counts and lengths (features only) is written, then
-:func:`~mne_mmvsstma.training.run_protocol` runs Tables 1 and 2 with the
+:func:`~mne_mmvsstma.protocol.run_protocol` runs Tables 1 and 2 with the
 package's recipe (pretraining of both extractors, linear probes) at the
 requested model size. The time of Tables 1-4 is extrapolated from the measured
 pretraining time and the mean time per classifier fit.
@@ -37,8 +37,9 @@ def main(argv=None):
     import torch
 
     from mne_mmvsstma.cli import MODEL_SIZES
-    from mne_mmvsstma.datasets import simulate_seed_iv
-    from mne_mmvsstma.training import protocol, run_protocol
+    from mne_mmvsstma.protocol import run_protocol
+    from mne_mmvsstma.protocol import runner as protocol
+    from mne_mmvsstma.simulation import simulate_seed_iv
 
     mne.set_log_level("WARNING")
     n_subjects, sessions, n_windows = 15, (1, 2, 3), None

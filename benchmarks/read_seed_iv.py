@@ -1,7 +1,7 @@
 """Benchmark: read one real-size SEED-IV session into Raw and into Epochs.
 
 Simulates one SEED-IV recording of the real size with
-:func:`mne_mmvsstma.datasets.simulate_seed_iv` (24 trials with the real
+:func:`mne_mmvsstma.simulation.simulate_seed_iv` (24 trials with the real
 window counts of session 1: 851 windows of 4 s, about 57 minutes of 62-channel
 EEG at 200 Hz, ~340 MB of float64 in the .mat file), then times
 
@@ -58,8 +58,8 @@ def main(argv=None):
         SEED_IV_N_WINDOWS,
         read_epochs_seed_iv,
         read_raw_seed_iv,
-        simulate_seed_iv,
     )
+    from mne_mmvsstma.simulation import simulate_seed_iv
 
     t_import = time.perf_counter() - t_import
     mne.set_log_level("WARNING")

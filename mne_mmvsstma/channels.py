@@ -28,6 +28,16 @@ CB_POSITIONS = {"CB1": "POO7", "CB2": "POO8"}
 
 _TEMPLATE = "colin27_1005"
 
+SEED_BANDS: dict[str, tuple[float, float]] = {
+    "delta": (1, 4),
+    "theta": (4, 8),
+    "alpha": (8, 14),
+    "beta": (14, 31),
+    "gamma": (31, 50),
+}
+"""The five frequency bands (Hz) of the SEED feature files, in file order."""
+
+
 
 def make_seed_montage() -> mne.channels.DigMontage:
     """Return a :class:`mne.channels.DigMontage` with positions for all 62 SEED channels.

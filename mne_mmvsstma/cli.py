@@ -210,14 +210,14 @@ def _setup(args):
 
 
 def _recordings(args, subjects=None, sessions=None):
-    from .training.protocol import read_recordings
+    from .protocol.runner import read_recordings
 
     return read_recordings(args.root, dataset=args.dataset, subjects=subjects,
                            sessions=sessions)
 
 
 def _split(args, rec):
-    from .training.protocol import split_recording
+    from .protocol.runner import split_recording
 
     return split_recording(rec, args.train_trials, fill_eye=args.fill_eye)
 
@@ -225,8 +225,8 @@ def _split(args, rec):
 def cmd_demo(args):
     """Simulate a SEED-IV-format folder and run a reduced protocol."""
     t0 = time.perf_counter()
-    from .datasets import simulate_seed_iv
-    from .training import run_protocol
+    from .protocol import run_protocol
+    from .simulation import simulate_seed_iv
 
     out_dir = args.out_dir.expanduser()
     root = out_dir / "SEED-IV"
@@ -257,7 +257,7 @@ def cmd_pretrain(args):
 
     recs = _recordings(args, args.subjects, args.sessions)
     if args.all_trials:
-        from .training.protocol import _fill_eye
+        from .protocol.runner import _fill_eye
 
         data = _fill_eye(recs, args.fill_eye)
     else:
@@ -326,7 +326,7 @@ def cmd_evaluate(args):
     rec = _one_recording(args)
     train, test = _split(args, rec)
     if args.split == "all":
-        from .training.protocol import _fill_eye
+        from .protocol.runner import _fill_eye
 
         rec = _fill_eye([rec], args.fill_eye)[0]
     data = {"test": test, "train": train, "all": rec}[args.split]
@@ -354,7 +354,7 @@ def cmd_evaluate(args):
 
 def cmd_protocol(args):
     """Run the paper's tables on a dataset folder."""
-    from .training import run_protocol
+    from .protocol import run_protocol
 
     result = run_protocol(
         args.root, dataset=args.dataset, tables=args.tables, subjects=args.subjects,

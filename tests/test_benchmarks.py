@@ -60,7 +60,7 @@ def test_model_benchmark_runs():
     assert "| Pretrainer.fit samples/s | bare loop samples/s | engine overhead |" in out
     assert len([line for line in out.splitlines() if line.startswith("| 2 | ")]) == 1, out
     assert "parameters: pretraining model 302,021" in out
-    rows = [line for line in out.splitlines() if line.startswith("| pretrain | auto | 2 |")]
+    rows = [line for line in out.splitlines() if line.startswith("| pretrain | kernel | 2 |")]
     assert len(rows) == 1, out
     gflop = float(rows[0].split("|")[9])
     # at paper defaults a pretraining step costs ~1.9 GFLOP per sample in matmuls

@@ -13,6 +13,7 @@ from mne_mmvsstma.datasets import (
     read_seed_iv_features,
     simulate_seed,
     simulate_seed_iv,
+    simulate_seed_v,
 )
 from mne_mmvsstma.datasets import seed_v as seed_v_module
 
@@ -100,7 +101,7 @@ def test_read_features_seed_v_dispatch(tmp_path, monkeypatch):
 
 
 def test_read_features_seed_v_end_to_end(tmp_path):
-    root = seed_v_module.simulate_seed_v(tmp_path, n_subjects=1, n_trials=15, raw=False)
+    root = simulate_seed_v(tmp_path, n_subjects=1, n_trials=15, raw=False)
     recs = read_features(root)
     assert len(recs) >= 1 and all(isinstance(r, FeatureRecording) for r in recs)
     assert recs[0].dataset == "SEED-V" and recs[0].eeg.shape[1:] == (62, 5)

@@ -232,7 +232,7 @@ def test_read_raw_session_inference(root, tmp_path):
 
 
 def test_read_features_round_trip(root):
-    recs = read_seed_iv_features(root, fill_eye=None, verbose=False)
+    recs = read_seed_iv_features(root, verbose=False)
     assert [(r.subject, r.session) for r in recs] == [(1, 1), (1, 2), (2, 1), (2, 2)]
     for rec in recs:
         assert rec.dataset == "SEED-IV"
@@ -261,7 +261,7 @@ def test_read_features_round_trip(root):
     with catch_logging() as log:
         read_seed_iv_features(root, verbose="info")
     text = log.getvalue()
-    assert "NaN eye-feature values" in text and "fill_eye=" in text
+    assert "NaN eye-feature values" in text and "fill_eye_nan" in text
 
 
 def test_read_features_options(root):
@@ -270,8 +270,6 @@ def test_read_features_options(root):
     assert psd[0].eye is None and psd[0].eye_names is None
     mat = scipy.io.loadmat(psd[0].fname)
     np.testing.assert_array_equal(psd[0].eeg[:N_WIN], mat["psd_movingAve1"].transpose(1, 0, 2))
-    filled = read_seed_iv_features(root, fill_eye="interpolate", verbose=False)
-    assert all(np.isfinite(r.eye).all() for r in filled)
     # also accepts the feature folder itself
     again = read_seed_iv_features(root / "eeg_feature_smooth", eye=False)
     assert len(again) == 4
@@ -281,8 +279,8 @@ def test_read_features_options(root):
         read_seed_iv_features(root, sessions=3)
     with pytest.raises(ValueError, match="feature"):
         read_seed_iv_features(root, feature="dasm_LDS")
-    with pytest.raises(ValueError, match="fill_eye"):
-        read_seed_iv_features(root, fill_eye="median")
+    with pytest.raises(TypeError, match="fill_eye"):  # filling lives in features/
+        read_seed_iv_features(root, fill_eye="interpolate")
 
 
 def test_subject_sort_order(tmp_path):
@@ -355,7 +353,8 @@ def test_simulated_effects_are_learnable(tmp_path):
             tmp_path / str(effect_size), n_subjects=3, raw=False, effect_size=effect_size
         )
         out = {"eeg": [], "eye": []}
-        for rec in read_seed_iv_features(path, fill_eye="interpolate", verbose=False):
+        for rec in read_seed_iv_features(path, verbose=False):
+            rec.eye = fill_eye_nan(rec.eye, rec.trial_ids)
             train = rec.trial_ids < 16  # the paper's split: first 16 trials / last 8
             for name, x in (("eeg", rec.eeg.reshape(rec.n_windows, -1)), ("eye", rec.eye)):
                 out[name].append(_lda_accuracy(x, rec.labels, train))

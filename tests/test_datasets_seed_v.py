@@ -11,9 +11,9 @@ import mne
 import numpy as np
 import pytest
 
-from mne_mmvsstma.channels import SEED_CH_NAMES, create_seed_info
+from mne_mmvsstma.channels import SEED_BANDS, SEED_CH_NAMES, create_seed_info
 from mne_mmvsstma.datasets import seed_v as sv
-from mne_mmvsstma.datasets._cnt import CntWriter, read_cnt_header, write_cnt
+from mne_mmvsstma.datasets._cnt import read_cnt_header
 from mne_mmvsstma.datasets.seed_v import (
     SEED_V_EVENT_ID,
     SEED_V_EYE_FEATURE_NAMES,
@@ -23,8 +23,9 @@ from mne_mmvsstma.datasets.seed_v import (
     read_raw_seed_v,
     read_seed_v_features,
     seed_v_trial_times,
-    simulate_seed_v,
 )
+from mne_mmvsstma.simulation import simulate_seed_v
+from mne_mmvsstma.simulation._cnt import CntWriter, write_cnt
 
 TS = 0.05  # time scale of the simulated recordings
 N_TRIALS = 3
@@ -563,7 +564,7 @@ def test_read_epochs_seed_v(sim_root):
     de = np.stack(
         [
             np.log2(100 * power[..., (freqs >= lo) & (freqs < hi)].mean(-1))
-            for lo, hi in sv._BAND_EDGES
+            for lo, hi in SEED_BANDS.values()
         ],
         axis=-1,
     )
@@ -677,7 +678,8 @@ def test_public_names():
         "read_raw_seed_v",
         "read_epochs_seed_v",
         "read_seed_v_features",
-        "simulate_seed_v",
         "seed_v_trial_times",
     ):
         assert getattr(datasets, name) is getattr(sv, name)
+    # the simulator lives in mne_mmvsstma.simulation and stays importable from datasets
+    assert datasets.simulate_seed_v is simulate_seed_v

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import types
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,9 @@ import mne_mmvsstma
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "doc"
 TUTORIALS = ROOT / "tutorials"
-SUBPACKAGES = ("datasets", "features", "models", "training")
+SUBPACKAGES = ("datasets", "simulation", "features", "models", "training", "protocol")
 # channels.py has no __all__: its public names are those of the top-level map
-CHANNEL_NAMES = sorted(n for n, mod in mne_mmvsstma._LAZY.items() if mod == "channels")
+CHANNEL_NAMES = sorted(n for n, mod in mne_mmvsstma._public_homes().items() if mod == "channels")
 
 pytestmark = pytest.mark.skipif(not (DOC / "api.rst").is_file(), reason="no doc/ folder")
 
@@ -52,13 +53,21 @@ def documented():
 @pytest.mark.parametrize("sub", SUBPACKAGES)
 def test_api_lists_every_public_name(sub, documented):
     module = importlib.import_module(f"mne_mmvsstma.{sub}")
-    missing = [n for n in module.__all__ if f"mne_mmvsstma.{sub}.{n}" not in documented]
+    # names kept importable from datasets for old scripts are documented at their home
+    aliases = importlib.import_module("mne_mmvsstma.datasets._aliases").__all__
+    missing = [
+        n
+        for n in module.__all__
+        if f"mne_mmvsstma.{sub}.{n}" not in documented
+        and not isinstance(getattr(module, n), types.ModuleType)
+        and not (sub == "datasets" and n in aliases)
+    ]
     assert not missing, f"doc/api.rst lacks mne_mmvsstma.{sub} names: {missing}"
 
 
 def test_api_lists_top_level_names(documented):
     missing = []
-    for name, sub in mne_mmvsstma._LAZY.items():
+    for name, sub in mne_mmvsstma._public_homes().items():
         if f"mne_mmvsstma.{sub}.{name}" not in documented:
             missing.append(f"{sub}.{name}")
     assert not missing, f"doc/api.rst lacks top-level names: {missing}"

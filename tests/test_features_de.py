@@ -261,7 +261,7 @@ def test_bad_input(rng):
         compute_de(x, SFREQ, bands={"bad": 8})
     with pytest.raises(TypeError, match="non-empty dict"):
         compute_de(x, SFREQ, bands={})
-    with pytest.raises(ValueError, match="Invalid value for 'method'"):
+    with pytest.raises(ValueError, match="Invalid value for the 'method' parameter"):
         compute_de(x, SFREQ, method="psd")
     with pytest.raises(ValueError, match="window must be a positive"):
         compute_de(x, SFREQ, window=-1)

@@ -125,7 +125,7 @@ def test_smoothing_errors(trial_data):
         smooth_lds(features, trial_ids, observation_noise=0)
     with pytest.raises(ValueError, match="process_noise"):
         smooth_lds(features, trial_ids, process_noise=-1)
-    with pytest.raises(ValueError, match="size must be a positive int"):
+    with pytest.raises(ValueError, match="size must be an int >= 1"):
         moving_average(features, trial_ids, size=0)
-    with pytest.raises(ValueError, match="Invalid value for 'mode'"):
+    with pytest.raises(ValueError, match="Invalid value for the 'mode' parameter"):
         moving_average(features, trial_ids, mode="future")

@@ -89,9 +89,9 @@ def test_window_errors(data):
     bad_eye[5, 1] = np.nan
     with pytest.raises(ValueError, match="^eye .*contains 1 NaN"):
         make_windows(features, trial_ids, eye=bad_eye)
-    with pytest.raises(ValueError, match="n_windows must be a positive int"):
+    with pytest.raises(ValueError, match="n_windows must be an int >= 1"):
         make_windows(features, trial_ids, 0)
-    with pytest.raises(ValueError, match="Invalid value for 'start'"):
+    with pytest.raises(ValueError, match="Invalid value for the 'start' parameter"):
         make_windows(features, trial_ids, start="zero")
     with pytest.raises(ValueError, match="shape \\(n_samples, n_channels, n_bands\\)"):
         make_windows(features[:, 0], trial_ids)

@@ -1,5 +1,6 @@
 """HybridBlock: shapes, causality, attention equivalences, gradients."""
 
+import contextlib
 import copy
 import pickle
 
@@ -8,9 +9,24 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from mne_mmvsstma.models import HybridBlock
+from mne_mmvsstma.models import HybridBlock, _cpu_attention, set_cpu_attention_kernel
 
-BACKENDS = [(False, "sdpa"), (True, "sdpa"), (True, "chunked")]
+
+@contextlib.contextmanager
+def cpu_kernel(enabled):
+    before = _cpu_attention._ENABLED
+    set_cpu_attention_kernel(enabled)
+    try:
+        yield
+    finally:
+        set_cpu_attention_kernel(before)
+
+
+@pytest.fixture(params=[True, False], ids=["cpu-kernel", "sdpa"])
+def kernel(request):
+    """The chunked CPU kernel on, or off (the SDPA call)."""
+    with cpu_kernel(request.param):
+        yield request.param
 
 
 
@@ -34,11 +50,11 @@ def _randomise_biases(block):
         {},
         dict(kernel_sizes=(3,), dilation=2),
         dict(kernel_sizes=(9, 4, 2, 1), dilation=(1, 2, 3, 1)),
-        dict(emb_dim=12, n_heads=3, head_dim=4, ff_dim=7),  # head_dim < emb_dim: plain form
+        dict(emb_dim=12, n_heads=3, head_dim=4, ff_dim=7),  # head_dim < emb_dim
         dict(activation=nn.ReLU, drop_prob=0.3),
     ],
 )
-def test_shapes(kwargs):
+def test_shapes(kwargs, kernel):
     block = _block(**kwargs)
     D = block.emb_dim
     for shape in [(3, 5, 4, D), (1, 2, 1, D), (2, 7, 12, D)]:
@@ -58,19 +74,16 @@ def test_invalid_parameters():
         HybridBlock(kernel_sizes=(3, 3), dilation=(1, 2, 3))
     with pytest.raises(ValueError, match="drop_prob"):
         HybridBlock(drop_prob=1.0)
-    with pytest.raises(ValueError, match="attention_backend"):
-        HybridBlock(attention_backend="flash")
+    with pytest.raises(TypeError, match="attention_backend"):  # a global switch now
+        HybridBlock(attention_backend="sdpa")
     with pytest.raises(ValueError, match=r"emb_dim=16\)"):
         HybridBlock()(torch.randn(2, 3, 4, 8))
 
 
-@pytest.mark.parametrize("fused, backend", BACKENDS)
 @pytest.mark.parametrize("dilation", [1, 2])
-def test_causal(fused, backend, dilation):
+def test_causal(kernel, dilation):
     """Perturbing time steps > t leaves the outputs at times <= t unchanged."""
-    block = _block(
-        kernel_sizes=(5, 3, 2), dilation=dilation, fused_attention=fused, attention_backend=backend
-    )
+    block = _block(kernel_sizes=(5, 3, 2), dilation=dilation)
     _randomise_biases(block)
     block.eval()
     x = torch.randn(2, 6, 9, 8)
@@ -97,7 +110,7 @@ def test_causal_conv_matches_conv1d():
 
 
 def _reference_block(block, x):
-    """Per-branch, per-time-step loop implementation with nn.functional attention."""
+    """The plain form: per-branch, per-time-step multi-head attention with q, k, v, o."""
     B, C, T, D = x.shape
     H, hd = block.n_heads, block.head_dim
     z = block.norm_branches(block.causal_conv(x).reshape(B * C * T, -1)).view(B, C, T, -1)
@@ -115,9 +128,9 @@ def _reference_block(block, x):
     return block.norm_ffn(h + block.ffn(h))
 
 
-@pytest.mark.parametrize("fused, backend", BACKENDS)
-def test_matches_loop_reference(fused, backend):
-    block = _block(fused_attention=fused, attention_backend=backend).double()
+@pytest.mark.parametrize("kwargs", [{}, dict(emb_dim=8, n_heads=3, head_dim=4)])
+def test_matches_plain_reference(kernel, kwargs):
+    block = _block(**kwargs).double()
     _randomise_biases(block)
     x = torch.randn(3, 5, 6, 8, dtype=torch.float64)
     for mode in (True, False):  # batch statistics, then running statistics
@@ -125,72 +138,94 @@ def test_matches_loop_reference(fused, backend):
         torch.testing.assert_close(block(x), _reference_block(block, x))
 
 
-def test_forms_and_backends_agree_with_gradients():
-    """Plain / fused attention and sdpa / chunked kernels: same outputs and gradients."""
+def test_kernel_and_sdpa_agree_with_gradients(monkeypatch):
+    """Chunked CPU kernel (keeping or recomputing probabilities) vs SDPA vs the plain form."""
     block = _block().double()
     _randomise_biases(block)
     x = torch.randn(4, 7, 5, 8, dtype=torch.float64)
     weight = torch.randn(4, 7, 5, 8, dtype=torch.float64)
-    results = []
-    for fused, backend in BACKENDS:
-        for keep in (1 << 30, 0):  # chunked kernel: keep probabilities / recompute them
-            block.fused_attention, block.attention_backend, block.keep_bytes = fused, backend, keep
-            block.zero_grad()
-            xx = x.clone().requires_grad_()
-            y = block(xx)
-            (y * weight).sum().backward()
-            grads = [xx.grad] + [p.grad for p in block.parameters()]
-            assert all(g is not None and torch.isfinite(g).all() for g in grads)
-            results.append((y.detach(), grads))
-    y0, g0 = results[0]
-    for y, grads in results[1:]:
+
+    def run(forward):
+        block.zero_grad()
+        xx = x.clone().requires_grad_()
+        y = forward(xx)
+        (y * weight).sum().backward()
+        grads = [xx.grad] + [p.grad for p in block.parameters()]
+        assert all(g is not None and torch.isfinite(g).all() for g in grads)
+        return y.detach(), grads
+
+    y0, g0 = run(lambda xx: _reference_block(block, xx))
+    for enabled, keep in ((True, 1 << 30), (True, 0), (False, 1 << 30)):
+        monkeypatch.setattr(_cpu_attention, "KEEP_BYTES", keep)
+        with cpu_kernel(enabled):
+            y, grads = run(block)
         torch.testing.assert_close(y, y0)
         for g, ref in zip(grads, g0):
             torch.testing.assert_close(g, ref)
 
 
-def test_chunked_kernel_gradcheck():
+@pytest.mark.parametrize("shape", [(1, 5, 4), (1, 1, 1), (2, 1, 3), (1, 62, 1)])
+def test_batch_of_one_trains(kernel, shape):
+    """Training batches of one window (or one channel / time step) run forward and backward."""
+    block = _block()
+    x = torch.randn(*shape, 8, requires_grad=True)
+    if shape[0] * shape[1] * shape[2] == 1:  # batch norm needs more than one value
+        block.norm_branches.eval()
+    block(x).sum().backward()
+    assert x.grad.shape == x.shape and torch.isfinite(x.grad).all()
+
+
+def test_chunked_kernel_gradcheck(monkeypatch):
     block = _block(emb_dim=4, n_heads=2, head_dim=4, kernel_sizes=(2, 1)).double()
-    block.attention_backend = "chunked"
-    block.chunk_elements = 8  # several chunks, the last one partial
+    monkeypatch.setattr(_cpu_attention, "CHUNK_ELEMENTS", 8)  # several chunks, one partial
     _randomise_biases(block)
     block.eval()
     x = torch.randn(2, 3, 3, 4, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(block, (x,))
-    block.keep_bytes = 0
-    assert torch.autograd.gradcheck(block, (x,))
+    with cpu_kernel(True):
+        assert torch.autograd.gradcheck(block, (x,))
+        monkeypatch.setattr(_cpu_attention, "KEEP_BYTES", 0)
+        assert torch.autograd.gradcheck(block, (x,))
 
 
 def test_chunked_kernel_buffers():
-    block = _block(attention_backend="chunked")
+    pools = _cpu_attention._POOLS
+    block = _block()
     x = torch.randn(2, 5, 4, 8, requires_grad=True)
-    block(x).sum().backward()
-    assert len(block._buffer_pool) == 1
-    probs = block._buffer_pool[0][0]
-    block(x).sum().backward()  # reuses the pooled buffers
-    assert len(block._buffer_pool) == 1 and block._buffer_pool[0][0] is probs
-    # retained graph: a second backward still works
-    x.grad = None
-    y = block(x)
-    y.sum().backward(retain_graph=True)
-    g = x.grad.clone()
-    y.sum().backward()
-    torch.testing.assert_close(x.grad, 2 * g)
-    # the pool is neither copied nor pickled, and eval() releases it
-    assert len(copy.deepcopy(block)._buffer_pool) == 0
-    assert len(pickle.loads(pickle.dumps(block))._buffer_pool) == 0
-    block.eval()
-    assert len(block._buffer_pool) == 0
-    with torch.no_grad():
-        block.train()
-        block(x)
-    assert len(block._buffer_pool) == 0
+    with cpu_kernel(True):
+        block(x).sum().backward()
+        assert len(pools[block]) == 1
+        probs = pools[block][0][0]
+        block(x).sum().backward()  # reuses the pooled buffers
+        assert len(pools[block]) == 1 and pools[block][0][0] is probs
+        # retained graph: a second backward still works
+        x.grad = None
+        y = block(x)
+        y.sum().backward(retain_graph=True)
+        g = x.grad.clone()
+        y.sum().backward()
+        torch.testing.assert_close(x.grad, 2 * g)
+        # the pool is neither copied nor pickled with the block
+        assert copy.deepcopy(block) not in pools
+        assert pickle.loads(pickle.dumps(block)) not in pools
+        # evaluation without gradients releases it, and so does dropping the block
+        with torch.no_grad():
+            block(x)
+        assert block not in pools
+        del y
+        block(x).sum().backward()
+        assert block in pools
+        n = len(pools)
+        del block
+        assert len(pools) == n - 1
+    with cpu_kernel(False):  # the switch: no kernel, no buffers
+        other = _block()
+        other(x).sum().backward()
+        assert other not in pools
 
 
-@pytest.mark.parametrize("fused, backend", BACKENDS)
-def test_attention_weights(fused, backend):
+def test_attention_weights(kernel):
     """Attention rows sum to one, and they reproduce the block's attention output."""
-    block = _block(fused_attention=fused, attention_backend=backend).double().eval()
+    block = _block().double().eval()
     _randomise_biases(block)
     B, C, T, D = 2, 6, 3, 8
     x = torch.randn(B, C, T, D, dtype=torch.float64)

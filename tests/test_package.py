@@ -8,7 +8,7 @@ import pytest
 import mne_mmvsstma
 
 
-@pytest.mark.parametrize("name", sorted(mne_mmvsstma._LAZY))
+@pytest.mark.parametrize("name", sorted(mne_mmvsstma._public_homes()))
 def test_public_names_resolve(name):
     obj = getattr(mne_mmvsstma, name)
     assert obj is not None
@@ -16,15 +16,15 @@ def test_public_names_resolve(name):
 
 
 def test_subpackage_maps_resolve():
-    from mne_mmvsstma import datasets, features, models, training
+    from mne_mmvsstma import datasets, features, models, protocol, simulation, training
 
-    for sub in (datasets, features, models, training):
+    for sub in (datasets, simulation, features, models, training, protocol):
         for name in sub.__all__:
             assert getattr(sub, name) is not None, f"{sub.__name__}.{name}"
 
 
 def test_unknown_attribute():
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+    with pytest.raises(AttributeError, match="nope"):
         mne_mmvsstma.nope  # noqa: B018
 
 

@@ -9,9 +9,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from mne_mmvsstma.datasets import simulate_seed_iv  # noqa: E402
-from mne_mmvsstma.training import run_protocol, split_recording, svm_baseline  # noqa: E402
-from mne_mmvsstma.training.protocol import read_recordings  # noqa: E402
-from mne_mmvsstma.training.report import format_summary, summarize  # noqa: E402
+from mne_mmvsstma.protocol import run_protocol, split_recording, svm_baseline  # noqa: E402
+from mne_mmvsstma.protocol.report import format_summary, summarize  # noqa: E402
+from mne_mmvsstma.protocol.runner import read_recordings  # noqa: E402
 
 TINY = dict(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=8)
 # 12 trials x 4 windows; the first 8 trials (all 4 classes) train, the last 4 test

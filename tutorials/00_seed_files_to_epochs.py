@@ -16,7 +16,7 @@ separate tables. This tutorial turns such files into :class:`mne.io.Raw` and
 * fixed-length windows that never cross a trial boundary, with the emotion as
   event name and the subject / session / trial in ``epochs.metadata``.
 
-The licensed data are not needed: :func:`mne_mmvsstma.datasets.simulate_seed_iv`
+The licensed data are not needed: :func:`mne_mmvsstma.simulation.simulate_seed_iv`
 writes a small folder in the exact SEED-IV layout (see :ref:`real-data` to use
 the real files instead).
 """
@@ -37,10 +37,8 @@ from mne_mmvsstma.datasets import (
     read_epochs_seed_v,
     read_raw_seed_iv,
     seed_v_trial_times,
-    simulate_seed,
-    simulate_seed_iv,
-    simulate_seed_v,
 )
+from mne_mmvsstma.simulation import simulate_seed, simulate_seed_iv, simulate_seed_v
 
 mne.set_log_level("warning")
 mne.viz.set_browser_backend("matplotlib")

@@ -34,15 +34,17 @@ from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from mne_mmvsstma.datasets import read_epochs_seed_iv, read_seed_iv_features, simulate_seed_iv
+from mne_mmvsstma.datasets import read_epochs_seed_iv, read_seed_iv_features
 from mne_mmvsstma.features import (
     SEED_BANDS,
     DifferentialEntropy,
     compute_de,
+    fill_eye_nan,
     make_windows,
     moving_average,
     smooth_lds,
 )
+from mne_mmvsstma.simulation import simulate_seed_iv
 
 mne.set_log_level("warning")
 
@@ -198,7 +200,9 @@ print(f"DifferentialEntropy pipeline accuracy {100 * scores.mean():.1f}%")
 # :func:`~mne_mmvsstma.features.compute_de`. (The simulated feature files are drawn
 # from the same model as the simulated EEG, not computed from it.)
 
-recordings = read_seed_iv_features(root, feature="de_LDS", fill_eye="interpolate")
+recordings = read_seed_iv_features(root, feature="de_LDS")
+for rec in recordings:  # the real eye files contain NaN: fill them within trials
+    rec.eye = fill_eye_nan(rec.eye, rec.trial_ids)
 rec = recordings[0]
 print(rec)
 print("eeg", rec.eeg.shape, "eye", rec.eye.shape, "labels", np.bincount(rec.labels))

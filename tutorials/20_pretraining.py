@@ -29,9 +29,11 @@ import numpy as np
 import torch
 
 from mne_mmvsstma.channels import create_seed_info
-from mne_mmvsstma.datasets import read_seed_iv_features, simulate_seed_iv
-from mne_mmvsstma.features import SEED_BANDS, BandScaler, make_windows
-from mne_mmvsstma.training import Pretrainer, TrialSplit, split_recording
+from mne_mmvsstma.datasets import read_seed_iv_features
+from mne_mmvsstma.features import SEED_BANDS, BandScaler, fill_eye_nan, make_windows
+from mne_mmvsstma.protocol import split_recording
+from mne_mmvsstma.simulation import simulate_seed_iv
+from mne_mmvsstma.training import Pretrainer, TrialSplit
 
 mne.set_log_level("warning")
 
@@ -43,7 +45,7 @@ mne.set_log_level("warning")
 # variance of the DE features is trial-to-trial and window-to-window
 # fluctuation unrelated to emotion). As in the paper's protocol the first 16
 # trials of a session are the training part and the last 8 the test part
-# (:func:`~mne_mmvsstma.training.split_recording`). Pretraining uses only the
+# (:func:`~mne_mmvsstma.protocol.split_recording`). Pretraining uses only the
 # training parts, so the test trials stay unseen.
 
 tmp = tempfile.TemporaryDirectory(prefix="mne_mmvsstma_")
@@ -51,7 +53,9 @@ root = simulate_seed_iv(
     Path(tmp.name) / "SEED_IV", n_subjects=2, sessions=(1,), n_windows=10, raw=False,
     random_state=2,
 )
-recordings = read_seed_iv_features(root, fill_eye="interpolate")
+recordings = read_seed_iv_features(root)
+for rec in recordings:  # the real eye files contain NaN: fill them within trials
+    rec.eye = fill_eye_nan(rec.eye, rec.trial_ids)
 splits = [split_recording(rec) for rec in recordings]
 train = [tr for tr, _ in splits]
 test = [te for _, te in splits]

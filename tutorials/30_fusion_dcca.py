@@ -35,10 +35,12 @@ import pandas as pd
 import torch
 from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
 
-from mne_mmvsstma.datasets import read_seed_iv_features, simulate_seed_iv
-from mne_mmvsstma.features import make_windows
+from mne_mmvsstma.datasets import read_seed_iv_features
+from mne_mmvsstma.features import fill_eye_nan, make_windows
 from mne_mmvsstma.models import dcca_loss
-from mne_mmvsstma.training import EmotionClassifier, pretrain, split_recording
+from mne_mmvsstma.protocol import split_recording
+from mne_mmvsstma.simulation import simulate_seed_iv
+from mne_mmvsstma.training import EmotionClassifier, pretrain
 
 mne.set_log_level("warning")
 
@@ -68,7 +70,9 @@ root = simulate_seed_iv(
     Path(tmp.name) / "SEED_IV", n_subjects=2, sessions=(1,), n_windows=10, raw=False,
     random_state=3,
 )
-recordings = read_seed_iv_features(root, fill_eye="interpolate")
+recordings = read_seed_iv_features(root)
+for rec in recordings:  # the real eye files contain NaN: fill them within trials
+    rec.eye = fill_eye_nan(rec.eye, rec.trial_ids)
 splits = [split_recording(rec) for rec in recordings]  # 16 training / 8 test trials
 print(recordings)
 event_id = recordings[0].event_id
@@ -179,7 +183,7 @@ table.round(1)
 # Comparing methods needs many subjects, the paper's model sizes and
 # schedules, and the baselines (e.g. DE + linear SVM,
 # :func:`~mne_mmvsstma.training.svm_baseline`):
-# :func:`~mne_mmvsstma.training.run_protocol` runs the paper's tables on a
+# :func:`~mne_mmvsstma.protocol.run_protocol` runs the paper's tables on a
 # dataset folder, simulated or real (see :ref:`real-data`).
 
 # %%

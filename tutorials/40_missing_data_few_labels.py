@@ -34,15 +34,14 @@ import numpy as np
 import pandas as pd
 
 from mne_mmvsstma.channels import create_seed_info
-from mne_mmvsstma.datasets import read_seed_iv_features, simulate_seed_iv
-from mne_mmvsstma.features import SEED_BANDS
+from mne_mmvsstma.datasets import read_seed_iv_features
+from mne_mmvsstma.features import SEED_BANDS, fill_eye_nan
+from mne_mmvsstma.protocol import format_summary, split_recording, summarize
+from mne_mmvsstma.simulation import simulate_seed_iv
 from mne_mmvsstma.training import (
     evaluate,
     finetune,
-    format_summary,
     pretrain,
-    split_recording,
-    summarize,
 )
 
 mne.set_log_level("warning")
@@ -60,7 +59,9 @@ root = simulate_seed_iv(
     Path(tmp.name) / "SEED_IV", n_subjects=2, sessions=(1,), n_windows=10, raw=False,
     random_state=3,
 )
-recordings = read_seed_iv_features(root, fill_eye="interpolate")
+recordings = read_seed_iv_features(root)
+for rec in recordings:  # the real eye files contain NaN: fill them within trials
+    rec.eye = fill_eye_nan(rec.eye, rec.trial_ids)
 splits = [split_recording(rec) for rec in recordings]
 
 T = 5
@@ -166,7 +167,7 @@ results = pd.DataFrame(rows)
 # subjects, with 3 labeled windows per trial: the numbers show how to run and
 # read the experiments, not the paper's results (see :ref:`real-data` to run
 # them on the real datasets, e.g. with
-# :func:`~mne_mmvsstma.training.run_protocol`).
+# :func:`~mne_mmvsstma.protocol.run_protocol`).
 #
 # From 3 labeled windows of each training trial, these tiny models range from
 # chance level to well above it on calibrated data, and two subjects cannot
@@ -175,7 +176,7 @@ results = pd.DataFrame(rows)
 # a scoring error: in session 1 of SEED-IV, 4 of the 8 test trials are
 # "happy", an emotion with only 2 training trials, one of which is held out
 # for validation, and no test trial is "sad". Study these questions with
-# :func:`~mne_mmvsstma.training.run_protocol` over many subjects.
+# :func:`~mne_mmvsstma.protocol.run_protocol` over many subjects.
 
 summary = summarize(results)
 print(format_summary(summary))

@@ -1,20 +1,6 @@
-"""Differential-entropy features, LDS / moving-average smoothing, T-windows and scalers."""
+"""Differential-entropy features, LDS / moving-average smoothing, eye NaN filling,
+T-windows and scalers."""
 
-from .._lazy import attach
+import lazy_loader as lazy
 
-__getattr__, __dir__, __all__ = attach(
-    __name__,
-    {
-        "SEED_BANDS": "de",
-        "compute_de": "de",
-        "smooth_lds": "smoothing",
-        "moving_average": "smoothing",
-        "DifferentialEntropy": "transformer",
-        "make_windows": "windows",
-        "Windows": "windows",
-        "TrialWindows": "windows",
-        "BandScaler": "normalize",
-        "EyeRescaler": "normalize",
-        "RobustEyeScaler": "normalize",
-    },
-)
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

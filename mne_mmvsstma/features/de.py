@@ -68,70 +68,10 @@ import mne
 import numpy as np
 from scipy import signal
 
-from ..utils import check_finite, check_option, docdict, fill_doc, logger, verbose
-
-SEED_BANDS: dict[str, tuple[float, float]] = {
-    "delta": (1, 4),
-    "theta": (4, 8),
-    "alpha": (8, 14),
-    "beta": (14, 31),
-    "gamma": (31, 50),
-}
-"""The five frequency bands (Hz) of the SEED feature files, in file order."""
+from ..channels import SEED_BANDS
+from ..utils import check_finite, check_option, fill_doc, logger, verbose
 
 _LOG_2PIE = math.log(2 * math.pi * math.e)
-
-docdict["de_bands"] = """
-bands : dict of str -> (float, float) | None
-    Frequency bands in Hz, ``{name: (f_lo, f_hi)}`` with ``0 < f_lo < f_hi``,
-    in output order. ``None`` uses :data:`SEED_BANDS` (delta 1-4, theta 4-8,
-    alpha 8-14, beta 14-31, gamma 31-50 Hz)."""
-
-docdict["de_method"] = """
-method : ``"seed"`` | ``"gaussian"``
-    ``"seed"``: SEED-style ``log2(100 E)`` with ``E`` the mean Hann-windowed
-    FFT power over the band's bins (the scale of the official feature files).
-    ``"gaussian"``: ``0.5 log(2 pi e var)`` (nats) of the zero-phase
-    band-passed signal. See the module documentation for details."""
-
-docdict["de_units"] = """
-units : str | None
-    Units in which :class:`mne.Epochs` / :class:`mne.io.Raw` data are read
-    (passed to their ``get_data``). Default ``"uV"`` (microvolts, the scale
-    of the SEED files); ``None`` keeps SI units (volts). Ignored for arrays,
-    which are used as given (SEED ``.mat`` arrays are already microvolts)."""
-
-docdict["de_nfft"] = """
-nfft : int | None
-    FFT length of the SEED-style method, at least the window length. ``None``
-    uses the next power of two of the window length (1024 for 4-s windows at
-    200 Hz, 256 for 1-s windows)."""
-
-docdict["de_on_short"] = """
-on_short : ``"raise"`` | ``"warn"`` | ``"ignore"``
-    What to do when a window is shorter than one period of a band's lower
-    edge (``n_times / sfreq < 1 / f_lo``; such a band is not resolved by the
-    window). ``"raise"`` (default) raises a ``ValueError``, ``"warn"`` emits a
-    ``RuntimeWarning``, ``"ignore"`` computes the features anyway (the band
-    energy is then dominated by spectral leakage)."""
-
-docdict["de_filter"] = """
-filter_order : int
-    Order of the Butterworth band-pass of the Gaussian method (applied
-    forward and backward, so the magnitude response is squared).
-filter_edges : ``"enbw"`` | ``"nominal"``
-    Gaussian method only. ``"enbw"`` widens the filter edges so that the
-    forward-backward filter's noise-equivalent bandwidth equals the band width
-    (white noise then gives the analytic DE); ``"nominal"`` uses the band edges
-    as the filter's -3 dB frequencies."""
-
-docdict["de_n_jobs"] = """
-n_jobs : int
-    Number of threads used over data chunks (FFT and filtering release the
-    GIL). ``-1`` uses all CPU cores.
-chunk_mb : float
-    Approximate size in megabytes of the input processed at once; bounds the
-    memory used for intermediate arrays (spectra, filtered signals)."""
 
 
 def _check_sfreq(sfreq, name="sfreq"):

@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from ..utils import check_finite, check_option, fill_doc
+from ..utils import check_finite, check_int, check_option, fill_doc
 from .windows import _trial_segments
 
 
@@ -132,8 +132,7 @@ def moving_average(features, trial_ids, *, size=5, mode="centered"):
         Smoothed features (input float dtype, else float64).
     """
     check_option("mode", mode, ("centered", "causal"))
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-        raise ValueError(f"size must be a positive int, got {size!r}")
+    size = check_int(size, "size")
     shape, dtype, flat = _check_features(features)
     n = shape[0]
     starts, stops = _trial_segments(trial_ids, n)

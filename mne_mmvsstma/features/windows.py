@@ -17,13 +17,12 @@ first ``T - 1`` samples of a trial (``start``):
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..utils import check_finite, check_option, fill_doc, logger
+from ..utils import check_finite, check_int, check_option, fill_doc, logger
 
 
 class Windows(NamedTuple):
@@ -135,8 +134,7 @@ def make_windows(features, trial_ids, n_windows=10, *, labels=None, eye=None, st
         ``(N,)``, the sample index of the last (current) sample of each window.
     """
     check_option("start", start, ("pad", "drop"))
-    if isinstance(n_windows, bool) or not isinstance(n_windows, numbers.Integral) or n_windows < 1:
-        raise ValueError(f"n_windows must be a positive int, got {n_windows!r}")
+    n_windows = check_int(n_windows, "n_windows")
     n_windows = int(n_windows)
     features = np.asarray(features)
     if features.ndim != 3:

@@ -1,13 +1,5 @@
 """braindecode-style PyTorch models: hybrid block, MV-SSTMA autoencoder, fusion classifier."""
 
-from .._lazy import attach
+import lazy_loader as lazy
 
-__getattr__, __dir__, __all__ = attach(
-    __name__,
-    {
-        "HybridBlock": "hybrid",
-        "MVSSTMA": "mvsstma",
-        "MMVSSTMAClassifier": "fusion",
-        "dcca_loss": "dcca",
-    },
-)
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

@@ -6,6 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..utils import check_int
 from ._utils import EEGModuleMixin, build_model_config, resolve_type_kwargs
 from .dcca import dcca_loss
 from .mvsstma import MVSSTMA
@@ -116,10 +117,7 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
                 f"got n_times={eeg.n_times} and {eye.n_times}"
             )
         super().__init__(n_outputs=n_outputs, n_chans=eeg.n_chans, n_times=eeg.n_times)
-        if not isinstance(n_outputs, int) or n_outputs < 1:
-            raise ValueError(
-                f"MMVSSTMAClassifier: n_outputs must be a positive int, got {n_outputs!r}"
-            )
+        check_int(n_outputs, "MMVSSTMAClassifier: n_outputs")
         self.fusion = fusion
         self.drop_prob = float(drop_prob)
         self.eeg_encoder = eeg

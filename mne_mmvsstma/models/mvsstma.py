@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..utils import check_int
 from ._utils import (
     EEGModuleMixin,
     n_masked_channels,
@@ -108,14 +109,6 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         Dilation of the temporal convolutions (default 1).
     ff_dim : int | None
         Hidden width of the feed-forward networks (``None``: ``4 * emb_dim``).
-    fused_attention : bool | None
-        Attention evaluation form of the hybrid blocks (see
-        :class:`~mne_mmvsstma.models.HybridBlock`); ``None`` picks the faster
-        one. Does not change the function or the parameters.
-    attention_backend : ``"auto"`` | ``"sdpa"`` | ``"chunked"``
-        Attention kernel of the hybrid blocks (see
-        :class:`~mne_mmvsstma.models.HybridBlock`). Does not change the
-        function or the parameters.
 
     Notes
     -----
@@ -159,8 +152,6 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         pool: str = "mean",
         dilation: int | Sequence[int] = 1,
         ff_dim: int | None = None,
-        fused_attention: bool | None = None,
-        attention_backend: str = "auto",
     ):
         super().__init__(
             n_outputs=n_outputs,
@@ -177,8 +168,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             ("n_layers", n_layers, 1),
             ("n_decoder_layers", n_decoder_layers, 0),
         ):
-            if not isinstance(val, int) or isinstance(val, bool) or val < low:
-                raise ValueError(f"MVSSTMA: {name} must be an int >= {low}, got {val!r}")
+            check_int(val, f"MVSSTMA: {name}", minimum=low)
         if pool not in _POOLS:
             raise ValueError(f"MVSSTMA: pool must be one of {_POOLS}, got {pool!r}")
         n_masked_channels(mask_ratio, self.n_chans, name="MVSSTMA: mask_ratio")
@@ -207,8 +197,6 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             activation=activation,
             dilation=dilation,
             ff_dim=ff_dim,
-            fused_attention=fused_attention,
-            attention_backend=attention_backend,
         )
         self.spectral_embedding = nn.Linear(n_bands, emb_dim)
         self.register_buffer(

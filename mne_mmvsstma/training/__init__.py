@@ -1,28 +1,6 @@
-"""Estimators on skorch (Pretrainer, EmotionClassifier), pretrain/finetune/evaluate, protocols."""
+"""Estimators on skorch (Pretrainer, EmotionClassifier), pretrain/finetune/evaluate,
+safe model files and distributed launch helpers."""
 
-from .._lazy import attach
+import lazy_loader as lazy
 
-__getattr__, __dir__, __all__ = attach(
-    __name__,
-    {
-        "Pretrainer": "estimators",
-        "EmotionClassifier": "estimators",
-        "TrialSplit": "estimators",
-        "ExactResume": "callbacks",
-        "warmup_cosine": "callbacks",
-        "pretrain": "api",
-        "finetune": "api",
-        "evaluate": "api",
-        "predict_proba": "api",
-        "reconstruction_loss": "api",
-        "save_model": "checkpoint",
-        "load_model": "checkpoint",
-        "run_protocol": "protocol",
-        "split_recording": "protocol",
-        "plot_results": "protocol",
-        "ProtocolResult": "protocol",
-        "svm_baseline": "baselines",
-        "summarize": "report",
-        "format_summary": "report",
-    },
-)
+__getattr__, __dir__, __all__ = lazy.attach_stub(__name__, __file__)

@@ -104,12 +104,12 @@ def fill_or_check_eye(eye, trial_ids, fill_eye, name):
     if fill_eye is None:
         raise ValueError(
             f"{name}: eye-movement features contain {n_bad} NaN/inf values (out of {eye.size}). "
-            "Fill them first (mne_mmvsstma.datasets.fill_eye_nan) or pass fill_eye=<method>; "
+            "Fill them first (mne_mmvsstma.features.fill_eye_nan) or pass fill_eye=<method>; "
             "training on NaN is never done silently."
         )
     if trial_ids is None:
         raise ValueError(f"{name}: filling eye NaN values (fill_eye={fill_eye!r}) needs trial_ids")
-    from ..datasets import fill_eye_nan
+    from ..features import fill_eye_nan
 
     logger.info(f"{name}: filling {n_bad} non-finite eye values with method {fill_eye!r}")
     eye = fill_eye_nan(eye, trial_ids, method=fill_eye)
@@ -304,7 +304,7 @@ def as_inputs(
                 n_bad = int((~np.isfinite(eye)).sum())
                 raise ValueError(
                     f"X_eye contains {n_bad} NaN/inf values; fill them first "
-                    "(mne_mmvsstma.datasets.fill_eye_nan)"
+                    "(mne_mmvsstma.features.fill_eye_nan)"
                 )
             inp.eye = _array_windows(eye, modality="eye", n_windows=n_windows,
                                      trial_ids=trial_ids, name="X_eye")

@@ -12,36 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_option, docdict, fill_doc, logger, verbose
+from ..utils import check_int, check_option, fill_doc, logger, verbose
 from ._data import _as_recordings, as_inputs, check_labels, recordings_to_inputs
-
-docdict["estimator_kwargs"] = """
-**kwargs
-    Other parameters of the estimator (``lr_schedule="cosine"``,
-    ``warmup_epochs``, ``grad_clip``, ``callbacks``, ``compile``...)."""
-docdict["fill_eye"] = """
-fill_eye : str | None
-    How non-finite eye-movement features are filled
-    (:func:`mne_mmvsstma.datasets.fill_eye_nan` method, e.g.
-    ``"interpolate"``). ``None`` raises an error when there are any: the
-    model never trains on NaN silently."""
-docdict["trial_ids_opt"] = """
-trial_ids : array-like of int, shape (n_samples,) | None
-    Trial of every sample: needed for per-sample feature arrays (EEG
-    ``(n, C, F)``, eye ``(n, n_eye)``, stacked here into windows within
-    trials), used by ``n_labels`` and the validation on held-out trials."""
-docdict["checkpoint_resume"] = """
-checkpoint_dir : path-like | None
-    Folder where the whole training state is written after every epoch.
-resume : bool
-    Continue from the checkpoint in ``checkpoint_dir`` (same data and
-    settings): an interrupted run resumed equals an uninterrupted one."""
-docdict["model_kwargs"] = """
-model_kwargs : dict | None
-    Architecture of new networks (``emb_dim``, ``n_layers``,
-    ``n_decoder_layers``, ``n_heads``, ``head_dim``, ``drop_prob``, ``pool``,
-    ``kernel_sizes``; other :class:`~mne_mmvsstma.models.MVSSTMA` parameters
-    are passed as ``module__<name>``)."""
 
 
 def _device(device):
@@ -154,8 +126,7 @@ def _select_labeled(n, trial_ids, n_labels, per):
     """Indices of the labeled calibration samples (the first ones, in time order)."""
     if n_labels is None:
         return np.arange(n)
-    if not isinstance(n_labels, (int, np.integer)) or n_labels < 1:
-        raise ValueError(f"n_labels must be an int >= 1, got {n_labels!r}")
+    n_labels = check_int(n_labels, "n_labels")
     if per == "trial":
         if trial_ids is None:
             raise ValueError(

@@ -37,7 +37,7 @@ from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import GradientNormClipping, ProgressBar
 from skorch.utils import to_tensor
 
-from ..utils import check_finite, check_option, logger
+from ..utils import check_finite, check_option, check_random_state, logger
 from . import distributed
 from .callbacks import ExactResume, TrialEarlyStopping, fingerprint, warmup_cosine
 
@@ -176,7 +176,7 @@ class TrialSplit:
                 "without validation (the last epoch's model is kept)"
             )
         groups = np.asarray(groups)
-        rng = np.random.default_rng(self.random_state)
+        rng = check_random_state(self.random_state)
         trial_list, first = np.unique(groups, return_index=True)
         trial_label = (np.zeros(len(trial_list), int) if y is None
                        else np.asarray(y)[first])

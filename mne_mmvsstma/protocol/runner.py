@@ -14,7 +14,7 @@ the test part. Tables (names as in the paper):
          paper, Table 4's 30 % column equals Table 3, i.e. it uses the partial
          labels of Table 3;
 ``"baselines"``  SVM on flattened DE (EEG), eye features and their
-         concatenation (:mod:`~mne_mmvsstma.training.baselines`).
+         concatenation (:mod:`~mne_mmvsstma.protocol.baselines`).
 
 Pretraining data: one EEG and one eye extractor are pretrained on the
 unlabeled *training parts* of all recordings in the run (every subject and
@@ -38,8 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..training import distributed
 from ..utils import check_option, fill_doc, logger, verbose
-from . import distributed
 
 DEFAULT_TRAIN_TRIALS = {"SEED-IV": 16, "SEED-V": 9, "SEED": 9}
 ALL_TABLES = ("1", "2", "3", "4", "baselines")
@@ -94,7 +94,7 @@ def split_recording(rec, n_train_trials=None, *, fill_eye=None):
         SEED-IV, 9 for SEED-V and SEED). Trials are ordered by trial id.
     fill_eye : str | None
         If given, NaN eye features of each part are filled separately
-        (:func:`~mne_mmvsstma.datasets.fill_eye_nan` method, within trials).
+        (:func:`~mne_mmvsstma.features.fill_eye_nan` method, within trials).
 
     Returns
     -------
@@ -171,7 +171,7 @@ class ProtocolResult:
         (0..1), sizes and the confusion matrix (JSON).
     summary : pandas.DataFrame
         Mean / std over subjects in percent (see
-        :func:`~mne_mmvsstma.training.report.summarize`).
+        :func:`~mne_mmvsstma.protocol.report.summarize`).
     out_dir : pathlib.Path | None
         Folder of the written files.
     files : list of pathlib.Path
@@ -184,7 +184,7 @@ class ProtocolResult:
     files: list = dataclasses.field(default_factory=list)
 
     def format(self, *, markdown=False, paper=False):
-        """The summary as text tables (see :func:`~mne_mmvsstma.training.report.format_summary`).
+        """The summary as text tables (see :func:`~mne_mmvsstma.protocol.report.format_summary`).
 
         Parameters
         ----------
@@ -207,7 +207,7 @@ class ProtocolResult:
 
 
 def _fill_eye(recs, fill_eye):
-    from ..datasets import fill_eye_nan
+    from ..features import fill_eye_nan
 
     out = []
     for rec in recs:
@@ -236,7 +236,7 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
     subjects, sessions : list of int | None
         Selection (``None``: all).
     fill_eye : str | None
-        :func:`~mne_mmvsstma.datasets.fill_eye_nan` method applied to whole
+        :func:`~mne_mmvsstma.features.fill_eye_nan` method applied to whole
         recordings; ``None`` keeps NaN (fill the training and test parts
         separately with :func:`split_recording`'s ``fill_eye``, as
         :func:`run_protocol` does, so that no test statistic fills a
@@ -269,7 +269,7 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
 
 
 def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_kwargs):
-    from .api import evaluate, finetune
+    from ..training.api import evaluate, finetune
 
     fit_kwargs = dict(fit_kwargs)
     extra = fit_kwargs.pop("classifier_kwargs", None) or {}
@@ -397,7 +397,7 @@ def run_protocol(
     svm_kernel, svm_C : str, float
         SVM baseline settings.
     fill_eye : str | None
-        Method filling NaN eye features (:func:`mne_mmvsstma.datasets.fill_eye_nan`,
+        Method filling NaN eye features (:func:`mne_mmvsstma.features.fill_eye_nan`,
         within trials); ``None`` raises an error when there are any.
     plot : bool
         Write PNG figures (needs ``out_dir``).
@@ -417,9 +417,9 @@ def run_protocol(
     """
     import pandas as pd
 
-    from .api import pretrain
+    from ..training.api import pretrain
+    from ..training.checkpoint import load_model, save_model
     from .baselines import svm_baseline
-    from .checkpoint import load_model, save_model
     from .report import RESULT_COLUMNS, write_tables
 
     t_start = time.perf_counter()

@@ -61,7 +61,7 @@ def svm_baseline(train, test, *, modality="eeg", kernel="linear", C=1.0, random_
     ----------
     train, test : FeatureRecording
         Training and test parts (e.g. from
-        :func:`~mne_mmvsstma.training.protocol.split_recording`).
+        :func:`~mne_mmvsstma.protocol.split_recording`).
     modality : ``"eeg"`` | ``"eye"`` | ``"concat"``
         Features used.
     kernel : str

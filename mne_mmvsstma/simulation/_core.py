@@ -1,0 +1,419 @@
+"""The calibrated generative core shared by the SEED and SEED-IV simulators.
+
+DE features, eye-movement features and raw EEG whose DE reproduces the
+features, with the statistics of the real files (SPEC "Real-data statistics";
+``tests/test_simulation_calibration.py`` checks them), and the helpers every
+writer uses (argument checks, window counts, ``.mat`` writing).
+"""
+
+from __future__ import annotations
+
+import datetime
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+
+from ..channels import SEED_BANDS, SEED_CH_NAMES
+from ..datasets.seed_iv import SFREQ
+from ..features.smoothing import moving_average, smooth_lds
+from ..utils import check_int, check_random_state
+
+#: feature-file variables of one trial, in the order of the real files
+_FEATURE_WRITE_ORDER = ("de_movingAve", "de_LDS", "psd_movingAve", "psd_LDS")
+_BAND_EDGES = tuple(SEED_BANDS.values())
+
+
+# The generative core is calibrated to the statistics of the real files listed in
+# SPEC "Real-data statistics" (tests/test_simulation_calibration.py checks them).
+# Every feature of a recording is the sum of three independent components, in
+# units of the feature's within-recording standard deviation:
+#   class  (one value per emotion: population + subject + session pattern, scaled
+#           per recording by a random "effect strength"),
+#   trial  (one value per trial, unrelated to the emotion),
+#   within (a value per window: AR(1) + white noise).
+# The component variances below are *generative* values: the fractions measured
+# on a session (between-class / between-trial-within-class / within-trial) differ
+# because e.g. with 5-6 trials per class the class means also carry trial noise.
+
+#: Mean SEED-style DE (log2(100 E)) of each band for 1-s windows, the scale of the
+#: official files; a window of ``w`` seconds adds ``log2(w)`` (same amplitude).
+_DE_BASE = np.array([24.0, 21.5, 20.0, 18.0, 15.5])
+#: Within-recording standard deviation of 1-s DE per band (log2 units).
+_DE_SD = np.array([1.2, 1.1, 1.1, 1.0, 1.1])
+#: Real SEED 1-s DE: mean inter-channel correlation per band.
+_DE_CHANNEL_CORR = np.array([0.39, 0.54, 0.59, 0.71, 0.71])
+#: Generative inter-channel correlation: a little above the target because a
+#: session's 15 trials under-sample the trial component.
+_DE_CHANNEL_CORR_GEN = np.minimum(1.04 * _DE_CHANNEL_CORR, 0.99)
+#: Correlation between bands of the part shared by all channels (neighbours highest;
+#: gives channel-mean correlations .66-.90 as the real .65-.91).
+_DE_BAND_CORR = 0.91 ** np.abs(np.subtract.outer(np.arange(5), np.arange(5)))
+#: Generative variances of 1-s DE (sum 1): class, trial, within-trial.
+_DE_VAR = {"class": 0.024, "trial": 0.416, "within": 0.56}
+#: SEED-IV EEG has no measured target in SPEC: its class variance is set so that a
+#: linear SVM on 4-s de_LDS gives ~70 % (the SVM figure published for SEED-IV EEG,
+#: Zheng et al. 2019, EmotionMeter); trial and within-trial parts are SEED's.
+_SEED_IV_DE_CLASS_VAR = 0.07
+#: Within-trial part of 1-s DE: share of AR(1) (rest white) and its coefficient;
+#: lag-1 autocorrelation = share * phi (real SEED: 0.16).
+_DE_AR = (0.215, 0.8)
+#: Fraction of the inter-channel correlation kept by the class pattern (the emotion
+#: effect is more channel-specific than the trial-to-trial fluctuations).
+_DE_CLASS_SHARED = 0.5
+
+#: Real SEED-IV eye features: p1 / median / p99 per row (SPEC); ``lin`` rows are
+#: interpolated linearly (DE values, counts), the others on the log scale. The four
+#: heavy-tailed rows get their bulk here (p99 = median^2 / p1) and their tail from
+#: artifact trials (see ``_EYE_HEAVY``).
+_EYE_QUANTILES = np.array(
+    [(51, 86, 142), (35, 64, 109), (2.5, 5.2, 12), (2.5, 5.5, 19)]  # pupil mean, std
+    + [(23.6, 25, 27), (23.6, 25, 27), (17, 20, 23), (17, 20, 23),  # pupil DE, 4 bands
+       (10, 15, 19), (10, 15, 19), (3.2, 12, 16), (3.2, 12, 16)]
+    + [(4.4, 9.7, 23), (5.8, 11, 41), (4.4, 9.7, 23), (5.8, 11, 41)]  # dispersion
+    + [(122, 249, 502), (51, 164, 463)]  # fixation duration mean, std
+    + [(72, 79, 91), (2.7, 5.8, 5.8**2 / 2.7), (11, 18, 38), (2.0, 4.7, 4.7**2 / 2.0)]  # saccade
+    + [(0, 0.3, 1.2), (1.3, 2.5, 3.4), (466, 1764, 14070), (2247, 9481, 33950),
+       (81, 228, 228**2 / 81), (1, 2.4, 4), (73, 79, 91), (2.7, 5.8, 5.8**2 / 2.7),
+       (166, 329, 858)]  # event statistics
+)  # fmt: skip
+_EYE_LINEAR = np.zeros(31, bool)
+_EYE_LINEAR[4:12] = True
+_EYE_LINEAR[22] = True  # blink frequency: 7 % zeros
+_EYE_ZERO_FRACTION = {22: 0.07}
+#: 0-based heavy-tailed rows (1-based 20, 22, 27, 30) -> real p99 / median. Their
+#: tail comes from trials with artifacts (3 % of the trials, the whole trial
+#: multiplied by a log-uniform factor, as the smoothing of the real files spreads
+#: one bad window over its trial).
+_EYE_HEAVY = {19: 105.0, 21: 310.0, 26: 15.5, 29: 104.0}
+_EYE_ARTIFACT_P = 0.03
+#: Rows that duplicate others in the real files (29 ~ 19, 30 ~ 20, 1-based).
+_EYE_COPIES = {28: 18, 29: 19}
+#: Feature groups (the readme's): features of a group share half their variance.
+_EYE_GROUPS = np.repeat(np.arange(7), [2, 2, 8, 4, 2, 4, 9])
+_EYE_GROUP_CORR = 0.75
+#: The emotion effect of the eye features is carried by fewer dimensions (groups
+#: move together more), which sets the linear-SVM accuracy for a given class variance.
+_EYE_CLASS_GROUP_CORR = 0.95
+#: Generative variances of the smoothed eye features (sum 1) and AR(1) coefficient.
+_EYE_VAR = {"class": 0.30, "trial": 0.692, "within": 0.008}
+_EYE_AR = 0.72
+#: Recording-to-recording spread of the median, in within-recording std units.
+_EYE_RECORDING_SD = 0.6
+#: Gamma shape of the per-recording effect strength (mean 1): spreads per-recording
+#: accuracy as in the real data (some recordings near chance).
+_EFFECT_SHAPE = {"de": 8.0, "eye": 30.0}
+#: Share of the class pattern common to the population / the subject / the session.
+_CLASS_SHARES = (0.4, 0.3, 0.3)
+
+_N_CH = len(SEED_CH_NAMES)
+_N_EYE = len(_EYE_QUANTILES)
+
+
+def _de_field(rng, prefix, channel_corr=_DE_CHANNEL_CORR_GEN):
+    """Unit-variance (*prefix, 62, 5) field with the real inter-channel / inter-band structure."""
+    chol = np.linalg.cholesky(_DE_BAND_CORR)
+    shared = rng.standard_normal((*prefix, 1, 5)) @ chol.T
+    own = rng.standard_normal((*prefix, _N_CH, 5)) @ chol.T
+    return np.sqrt(channel_corr) * shared + np.sqrt(1.0 - channel_corr) * own
+
+
+def _eye_field(rng, prefix, group_corr=_EYE_GROUP_CORR):
+    """Unit-variance (*prefix, 31) eye field: features of a group correlate by ``group_corr``."""
+    group = rng.standard_normal((*prefix, _EYE_GROUPS.max() + 1))[..., _EYE_GROUPS]
+    own = rng.standard_normal((*prefix, _N_EYE))
+    out = np.sqrt(group_corr) * group + np.sqrt(1 - group_corr) * own
+    for row, src in _EYE_COPIES.items():
+        out[..., row] = 0.995 * out[..., src] + 0.1 * own[..., row]
+    return out
+
+
+def _center_classes(pattern):
+    n = len(pattern)
+    return (pattern - pattern.mean(axis=0)) * np.sqrt(n / max(n - 1, 1))
+
+
+class _Simulator:
+    """Calibrated generative core of the SEED / SEED-IV simulators.
+
+    DE of channel ``c``, band ``b``, window ``t`` of trial ``j`` (class ``k``) of
+    one recording, in SEED-style units (log2 of band power)::
+
+        DE = level[c, b] + sd[b] * (class[k, c, b] + trial[j, c, b] + within[t, c, b])
+
+    with independent unit-variance-field components whose variances are
+    :data:`_DE_VAR` (``class`` scaled by ``effect_size ** 2`` and by a random
+    per-recording effect strength). Every component has the real inter-channel
+    correlation per band and inter-band correlation. ``within`` is generated at
+    1-s resolution (AR(1) + white) and averaged over the seconds of longer
+    windows, so 4-s windows vary less within a trial. Eye features use the
+    same scheme in standardised units (:data:`_EYE_VAR`), plus a recording
+    offset, then a monotone map onto the real per-feature quantiles, artifact
+    trials for the heavy-tailed rows and copies of duplicated rows. The raw EEG
+    of a window is random-phase noise whose band powers reproduce the window's
+    DE (see :func:`_simulate_eeg`).
+
+    Independent random streams are derived from one seed for the population,
+    each subject and each (subject, session), so that e.g. subject 1 is the same
+    whatever ``n_subjects`` is.
+    """
+
+    def __init__(self, random_state, n_classes, effect_size, de_class_var=_DE_VAR["class"]):
+        self.de_class_var = float(de_class_var)
+        self.seed = int(check_random_state(random_state).integers(2**62))
+        self.effect_size = float(effect_size)
+        self.n_classes = n_classes
+        rng = self.rng(0)
+        self.class_corr = _DE_CLASS_SHARED * _DE_CHANNEL_CORR_GEN
+        self.pattern = _center_classes(_de_field(rng, (n_classes,), self.class_corr))
+        self.eye_pattern = _center_classes(_eye_field(rng, (n_classes,), _EYE_CLASS_GROUP_CORR))
+        self.channel_base = _DE_BASE + 0.8 * rng.standard_normal((_N_CH, 5))
+        self._subjects = {}
+
+    def rng(self, *key):
+        return np.random.default_rng([self.seed, *key])
+
+    def subject(self, subject):
+        if subject not in self._subjects:
+            rng = self.rng(1, subject)
+            pattern = _center_classes(_de_field(rng, (self.n_classes,), self.class_corr))
+            eye_pattern = _center_classes(_eye_field(rng, (self.n_classes,), _EYE_CLASS_GROUP_CORR))
+            base = self.channel_base + 0.7 * rng.standard_normal((_N_CH, 5))
+            eye_base = rng.standard_normal(_N_EYE)
+            self._subjects[subject] = (base, pattern, eye_base, eye_pattern)
+        return self._subjects[subject]
+
+    def recording(self, subject, session, klasses):
+        """Per-trial means of one recording: DE level (n_trials, 62, 5), eye (n_trials, 31).
+
+        The eye means are in standardised units (before the quantile map).
+        """
+        base, pattern, eye_base, eye_pattern = self.subject(subject)
+        rng = self.rng(2, subject, session)
+        w_pop, w_sub, w_ses = np.sqrt(_CLASS_SHARES)
+        strength = [rng.gamma(k, 1 / k) for k in (_EFFECT_SHAPE["de"], _EFFECT_SHAPE["eye"])]
+        ses = _center_classes(_de_field(rng, (self.n_classes,), self.class_corr))
+        klass = w_pop * self.pattern + w_sub * pattern + w_ses * ses
+        klass *= self.effect_size * np.sqrt(self.de_class_var * strength[0])
+        eye_ses = _center_classes(_eye_field(rng, (self.n_classes,), _EYE_CLASS_GROUP_CORR))
+        eye_klass = w_pop * self.eye_pattern + w_sub * eye_pattern + w_ses * eye_ses
+        eye_klass *= self.effect_size * np.sqrt(_EYE_VAR["class"] * strength[1])
+        level = base + 0.3 * rng.standard_normal((_N_CH, 5))
+        eye_level = _EYE_RECORDING_SD * (
+            0.7 * eye_base + np.sqrt(1 - 0.7**2) * rng.standard_normal(_N_EYE)
+        )
+        klasses = np.asarray(klasses)
+        n_trials = len(klasses)
+        trial = np.sqrt(_DE_VAR["trial"]) * _de_field(rng, (n_trials,))
+        de_mean = level + _DE_SD * (klass[klasses] + trial)
+        eye_trial = np.sqrt(_EYE_VAR["trial"]) * _eye_field(rng, (n_trials,))
+        eye_mean = eye_level + eye_klass[klasses] + eye_trial
+        artifacts = {
+            row: np.where(
+                rng.random(n_trials) < _EYE_ARTIFACT_P,
+                np.exp(rng.uniform(np.log(ratio / 6), np.log(3 * ratio), n_trials)),
+                1.0,
+            )
+            for row, ratio in _EYE_HEAVY.items()
+        }
+        for row, src in _EYE_COPIES.items():
+            if row in artifacts and src in artifacts:
+                artifacts[row] = artifacts[src]
+        return de_mean, eye_mean, artifacts
+
+    def de_trial(self, rng, mean, n_windows, window=1.0):
+        """Unsmoothed DE (n_windows, 62, 5) of one trial with ``window``-second windows."""
+        sub = max(1, int(round(window)))  # 1-s steps per window
+        share, phi = _DE_AR
+        n = n_windows * sub
+        within = np.sqrt(share) * _de_field_ar(rng, n, phi) + np.sqrt(1 - share) * _de_field(
+            rng, (n,)
+        )
+        within = within.reshape(n_windows, sub, _N_CH, 5).mean(axis=1)
+        return mean + np.log2(window) + _DE_SD * np.sqrt(_DE_VAR["within"]) * within
+
+    def eye_trial(self, rng, mean, artifacts, trial, n_windows):
+        """Eye features (n_windows, 31) of one trial, on the real per-feature scales."""
+        within = np.sqrt(_EYE_VAR["within"]) * _eye_field_ar(rng, n_windows, _EYE_AR)
+        z = (mean + within) / np.sqrt(1 + _EYE_RECORDING_SD**2)
+        return _eye_scale(z, {row: f[trial] for row, f in artifacts.items()})
+
+
+def _de_field_ar(rng, n, phi):
+    """(n, 62, 5) field, AR(1) along the windows, unit variance."""
+    from scipy.signal import lfilter
+
+    x = _de_field(rng, (n,))
+    x[1:] *= np.sqrt(1 - phi**2)
+    return lfilter([1.0], [1.0, -phi], x, axis=0)
+
+
+def _eye_field_ar(rng, n, phi):
+    from scipy.signal import lfilter
+
+    x = _eye_field(rng, (n,))
+    x[1:] *= np.sqrt(1 - phi**2)
+    return lfilter([1.0], [1.0, -phi], x, axis=0)
+
+
+_Z99 = 2.3263478740408408
+
+
+def _eye_scale(z, artifacts):
+    """Map standard-normal eye values (n, 31) onto the real p1 / median / p99 per row."""
+    p1, med, p99 = _EYE_QUANTILES.T
+    out = np.empty_like(z)
+    lin = _EYE_LINEAR
+    lo = np.where(lin, med - p1, np.log(med / np.where(lin, 1, p1))) / _Z99
+    hi = np.where(lin, p99 - med, np.log(p99 / med)) / _Z99
+    step = np.where(z < 0, lo, hi) * z
+    out[:, lin] = (med + step)[:, lin]
+    out[:, ~lin] = (med * np.exp(step))[:, ~lin]
+    for row, frac in _EYE_ZERO_FRACTION.items():
+        # a point mass at 0: the lowest ``frac`` of the values are 0
+        from scipy.special import ndtri
+
+        z0 = ndtri(frac)
+        slope = med[row] / -z0
+        step = np.where(z[:, row] < 0, slope, hi[row]) * z[:, row]
+        out[:, row] = np.maximum(0.0, med[row] + step)
+    for row, factor in artifacts.items():
+        out[:, row] *= factor
+    return out
+
+
+def _simulate_eeg(rng, de, *, window, sfreq=SFREQ, n_iter=1):
+    """Raw EEG (62, n_windows * window * sfreq + 1) in microvolts whose DE follows ``de``.
+
+    Each ``window``-second window is random-phase noise with a 1/f-shaped
+    spectrum inside each band. The band amplitudes solve the (measured) leakage
+    of the Hann-windowed FFT between bands, then ``n_iter`` refinement passes
+    through :func:`~mne_mmvsstma.features.compute_de` (SEED method, the
+    package's defaults) make the SEED-style DE of every window equal the
+    target ``de`` (n_windows, 62, 5) within ~0.05 log2 units. Consecutive
+    windows are cross-faded over their outer 10 % (where the Hann window of
+    the DE is nearly zero) so the signal is continuous; 0-1 Hz is empty (the
+    data are band-passed) and 50-100 Hz holds weak noise.
+    """
+    from ..features.de import compute_de
+
+    n_win = len(de)
+    n = int(round(window * sfreq))
+    freqs = np.fft.rfftfreq(n, 1.0 / sfreq)
+    # each band is synthesised on the bins at least 1.5 FFT bins away from its edges
+    # (the centre bin if none), so that the Hann window of the DE leaks little power
+    # into the neighbouring bands and any combination of band levels can be reached
+    margin = 1.5 * sfreq / n
+    band_of_bin = np.full(len(freqs), -1)
+    for idx, (lo, hi) in enumerate(_BAND_EDGES):
+        sel = (freqs >= lo + margin) & (freqs <= hi - margin)
+        if not sel.any():
+            sel = freqs == freqs[np.argmin(np.abs(freqs - (lo + hi) / 2))]
+        band_of_bin[sel] = idx
+    shape = 1.0 / np.sqrt(np.maximum(freqs, 1.0))
+    phases = np.exp(2j * np.pi * rng.random((n_win, _N_CH, len(freqs))))
+    # bins of each source band; weak noise above the bands rides on the gamma level
+    high = freqs >= _BAND_EDGES[-1][1] + margin
+    source = np.where(band_of_bin >= 0, band_of_bin, np.where(high, 4, -1))
+    weight = np.where(band_of_bin >= 0, 1.0, 0.3) * shape
+
+    def synth(gain):  # gain (n_win, 62, 5) amplitude factor per source band
+        amp = np.where(source >= 0, gain[..., np.maximum(source, 0)], 0.0) * weight
+        return np.fft.irfft(phases * amp, n=n, axis=-1)
+
+    # the DE of band b is (nearly) linear in the powers of the source bands: measure
+    # the leakage matrix of every window / channel, solve it, then refine
+    leak = np.empty((n_win, _N_CH, 5, 5))
+    for src in range(5):
+        unit = np.zeros((n_win, _N_CH, 5))
+        unit[..., src] = 1.0
+        leak[..., src] = 2.0 ** compute_de(synth(unit), sfreq, verbose=False)
+    power = np.linalg.solve(leak, 2.0 ** de[..., None])[..., 0]
+    gain = np.sqrt(np.maximum(power, 1e-3 * 2.0**de / np.diagonal(leak, axis1=-2, axis2=-1)))
+    for _ in range(n_iter):
+        got = compute_de(synth(gain), sfreq, verbose=False)
+        gain *= 2.0 ** ((de - got) / 2.0)
+    x = synth(gain)  # (n_win, 62, n)
+    m = max(1, n // 10)
+    ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(m) + 0.5) / m)
+    if n_win > 1:  # windows are periodic: blend the end of w into the end of w + 1
+        x[:-1, :, n - m :] = (1 - ramp) * x[:-1, :, n - m :] + ramp * x[1:, :, n - m :]
+    out = np.concatenate([x.transpose(1, 0, 2).reshape(_N_CH, n_win * n), x[-1, :, :1]], axis=1)
+    return out
+
+
+def _subject_prefix(subject: int) -> str:
+    """Letters-only key prefix per subject (the real files use initials)."""
+    consonants = "bcdfghjklmnpqrstwxyz"
+    return consonants[(7 * subject) % 20] + consonants[(3 * subject + 5) % 20]
+
+
+def _file_date(subject: int, session: int, start=datetime.date(2016, 5, 18)) -> str:
+    date = start + datetime.timedelta(days=3 * (subject - 1) + 14 * (session - 1))
+    return date.strftime("%Y%m%d")
+
+
+def _window_counts(n_windows, table, n_trials, name):
+    if n_windows is None:
+        counts = list(table[:n_trials])
+    elif isinstance(n_windows, Integral):
+        counts = [int(n_windows)] * n_trials
+    else:
+        counts = [int(n) for n in n_windows]
+        if len(counts) != n_trials:
+            raise ValueError(f"{name}: n_windows has {len(counts)} entries but n_trials={n_trials}")
+    if min(counts) < 1:
+        raise ValueError(f"{name}: n_windows must be >= 1, got {counts}")
+    return counts
+
+
+def _check_sim_args(n_subjects, sessions, n_trials, max_trials, valid_sessions, name):
+    check_int(n_subjects, f"{name}: n_subjects")
+    if isinstance(sessions, Integral):
+        sessions = (sessions,)
+    sessions = tuple(int(s) for s in sessions)
+    bad = sorted(set(sessions) - set(valid_sessions))
+    if bad or not sessions or len(set(sessions)) != len(sessions):
+        raise ValueError(
+            f"{name}: sessions must be distinct values among {sorted(valid_sessions)}, "
+            f"got {sessions}"
+        )
+    if not isinstance(n_trials, Integral) or not 1 <= n_trials <= max_trials:
+        raise ValueError(f"{name}: n_trials must be an int in 1..{max_trials}, got {n_trials!r}")
+    return sessions
+
+
+def _smoothed_features(de, trial, kinds=_FEATURE_WRITE_ORDER):
+    """Feature-file variables of one trial from unsmoothed DE (n, 62, 5)."""
+    psd = 2.0**de / 100.0
+    one_trial = np.zeros(len(de), dtype=int)
+    smoothed = {
+        "de_movingAve": lambda: moving_average(de, one_trial),
+        "de_LDS": lambda: smooth_lds(de, one_trial),
+        "psd_movingAve": lambda: moving_average(psd, one_trial),
+        "psd_LDS": lambda: smooth_lds(psd, one_trial),
+    }
+    return {f"{kind}{trial}": smoothed[kind]().transpose(1, 0, 2) for kind in kinds}
+
+
+def _savemat(path: Path, data: dict) -> None:
+    import scipy.io
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scipy.io.savemat(path, data, do_compression=False, oned_as="row")
+
+
+def _has_eye_nan(subject, session, sessions):
+    """The real files hold NaN in one recording of 45: here the first written session
+    of subjects 1, 16, 31... (so that every simulated folder exercises the NaN path)."""
+    return subject % 15 == 1 and session == sessions[0]
+
+
+def _add_eye_nan(rng, eye_dict, fraction):
+    """Set ``fraction`` of the values of one recording's eye arrays to NaN (at least one)."""
+    sizes = [arr.size for arr in eye_dict.values()]
+    flat_nan = rng.random(sum(sizes)) < fraction
+    if not flat_nan.any():
+        flat_nan[rng.integers(len(flat_nan))] = True
+    for arr, mask in zip(eye_dict.values(), np.split(flat_nan, np.cumsum(sizes)[:-1])):
+        arr[mask.reshape(arr.shape)] = np.nan

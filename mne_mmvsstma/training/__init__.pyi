@@ -1,0 +1,39 @@
+__all__ = [
+    "EmotionClassifier",
+    "ExactResume",
+    "Pretrainer",
+    "TrialSplit",
+    "distributed",
+    "evaluate",
+    "finetune",
+    "load_model",
+    "predict_proba",
+    "pretrain",
+    "reconstruction_loss",
+    "save_model",
+    "warmup_cosine",
+]
+
+from . import (
+    distributed,
+)
+from .api import (
+    evaluate,
+    finetune,
+    predict_proba,
+    pretrain,
+    reconstruction_loss,
+)
+from .callbacks import (
+    ExactResume,
+    warmup_cosine,
+)
+from .checkpoint import (
+    load_model,
+    save_model,
+)
+from .estimators import (
+    EmotionClassifier,
+    Pretrainer,
+    TrialSplit,
+)
