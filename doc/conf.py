@@ -113,7 +113,7 @@ def _resolve_top_level(app, env, node, contnode):
     parts = target.split(".")
     if len(parts) != 2 or parts[0] != "mne_mmvsstma":
         return None
-    module = mne_mmvsstma._LAZY.get(parts[1])
+    module = mne_mmvsstma._public_homes().get(parts[1])
     if module is None:
         return None
     domain = env.get_domain("py")
