@@ -182,7 +182,7 @@ table.round(1)
 #
 # Comparing methods needs many subjects, the paper's model sizes and
 # schedules, and the baselines (e.g. DE + linear SVM,
-# :func:`~mne_mmvsstma.training.svm_baseline`):
+# :func:`~mne_mmvsstma.protocol.svm_baseline`):
 # :func:`~mne_mmvsstma.protocol.run_protocol` runs the paper's tables on a
 # dataset folder, simulated or real (see :ref:`real-data`).
 

@@ -20,8 +20,8 @@ statistics of the real data) with
 :func:`~mne_mmvsstma.training.finetune` (``n_labels``, ``mask_ratio``) and
 :func:`~mne_mmvsstma.training.evaluate` (``mask_ratio``), and prints the
 results in the layout of the paper's tables with
-:func:`~mne_mmvsstma.training.summarize` and
-:func:`~mne_mmvsstma.training.format_summary`.
+:func:`~mne_mmvsstma.protocol.summarize` and
+:func:`~mne_mmvsstma.protocol.format_summary`.
 """
 
 # %%
@@ -159,7 +159,7 @@ results = pd.DataFrame(rows)
 # %%
 # Tables 3 and 4
 # --------------
-# :func:`~mne_mmvsstma.training.summarize` averages the sessions of every
+# :func:`~mne_mmvsstma.protocol.summarize` averages the sessions of every
 # subject and reports the mean and standard deviation over subjects, in
 # percent (here 2 subjects and 1 session); chance is 25 %. The last table
 # holds the models fine-tuned *without* masking but tested with masked

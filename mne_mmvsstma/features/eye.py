@@ -26,7 +26,7 @@ def fill_eye_nan(eye, trial_ids, method="interpolate"):
         without any valid value in a trial takes its mean over the whole
         recording, and a feature that is NaN everywhere becomes 0 (logged).
         That fallback mixes trials: fill training and test windows in separate
-        calls (as :func:`~mne_mmvsstma.training.split_recording` does), so that
+        calls (as :func:`~mne_mmvsstma.protocol.split_recording` does), so that
         no test value ever fills a training window.
 
     Returns

@@ -116,7 +116,7 @@ def simulate_seed(
     Notes
     -----
     The feature and raw models are those of
-    :func:`~mne_mmvsstma.datasets.simulate_seed_iv` with three classes and
+    :func:`~mne_mmvsstma.simulation.simulate_seed_iv` with three classes and
     1-s windows, calibrated to real SEED 1-s unsmoothed DE: variance fractions
     6.6 / 33.4 / 60 %% (between class / trial / within trial), lag-1
     autocorrelation 0.16, inter-channel correlation per band .39-.71, linear
