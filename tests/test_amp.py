@@ -9,9 +9,7 @@ float64 DCCA with autocast disabled) and the estimators' training steps.
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
-torch = pytest.importorskip("torch")
+import torch  # noqa: E402
 
 from mne_mmvsstma.models import MVSSTMA, MMVSSTMAClassifier  # noqa: E402
 from mne_mmvsstma.models.hybrid import HybridBlock  # noqa: E402

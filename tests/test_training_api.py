@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-
 from mne_mmvsstma.training import (  # noqa: E402
     evaluate,
     finetune,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-
 from mne_mmvsstma.datasets import (  # noqa: E402
     read_epochs_seed_iv,
     read_seed_iv_features,

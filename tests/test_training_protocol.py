@@ -6,8 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-torch = pytest.importorskip("torch")
-
 from mne_mmvsstma.datasets import simulate_seed_iv  # noqa: E402
 from mne_mmvsstma.protocol import run_protocol, split_recording, svm_baseline  # noqa: E402
 from mne_mmvsstma.protocol.report import format_summary, summarize  # noqa: E402

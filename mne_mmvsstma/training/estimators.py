@@ -244,6 +244,11 @@ def _resolve_device(device):
         raise ValueError(f"Invalid device {device!r}: {exc}") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={str(device)!r} was requested but CUDA is not available")
+    if device.type == "cuda" and device.index is not None:
+        n = torch.cuda.device_count()
+        if device.index >= n:
+            raise ValueError(f"device={str(device)!r} was requested but this machine has "
+                             f"{n} CUDA device(s)")
     return distributed.process_device(device)
 
 
