@@ -131,6 +131,14 @@ feature files. ``epochs.metadata`` has the columns ``dataset``, ``subject``,
 MNE event codes must be positive, so ``epochs.event_id`` maps each emotion
 name to ``label + offset``; use ``epochs.metadata["label"]`` for the codes."""
 
+docdict["allow_partial"] = """
+allow_partial : bool
+    Accept files with fewer trials than a session of the dataset has (logged).
+    By default fewer trials are an error naming the file and the missing
+    trials: the real files always hold all trials, so fewer means a truncated
+    or incomplete copy. Folders written by :mod:`mne_mmvsstma.simulation`
+    declare their own trial count."""
+
 # ---------------------------------------------------------------- training
 docdict["estimator_kwargs"] = """
 **kwargs

@@ -198,7 +198,7 @@ def test_bad_input(root, tmp_path):
     with pytest.raises(ValueError, match="missing trial\\(s\\) \\[2\\]"):
         read_raw_seed(raw_file)
     raw_file.write_bytes(raw_file.read_bytes()[:1000])
-    with pytest.raises(ValueError, match=f"Could not read .*{raw_file.name}.*truncated"):
+    with pytest.raises(ValueError, match=f"{raw_file.name} is truncated"):
         read_raw_seed(raw_file)
     feat_file = _files(feat_dir, 2)[0]
     _rewrite(feat_file, lambda m: m.update(de_LDS3=m["de_LDS3"][:, :, :4]))
@@ -215,4 +215,4 @@ def test_wrong_sampling_rate(tmp_path):
     data = np.zeros((62, 400 * 200 + 1), np.float32)
     scipy.io.savemat(folder / "3_20130101.mat", {"ab_eeg1": data})
     with pytest.raises(ValueError, match="ab_eeg1.*400.0 s at 200 Hz.*about 340 Hz.*sampling"):
-        read_raw_seed(folder / "3_20130101.mat")
+        read_raw_seed(folder / "3_20130101.mat", allow_partial=True)

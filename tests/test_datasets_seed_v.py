@@ -470,6 +470,7 @@ def test_simulated_layout(sim_root):
     assert len(names) == 2 and all(sv._CNT_RE.match(n) for n in names)
     assert [n.split("_")[:2] for n in names] == [["1", "1"], ["1", "2"]]
     assert sorted(p.name for p in sim_root.iterdir()) == [
+        ".mne_mmvsstma_simulated.json",
         "EEG_DE_features",
         "EEG_raw",
         "Eye_movement_features",

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 import zlib
@@ -70,6 +71,106 @@ def _check_file(fname, what: str) -> Path:
     return fname
 
 
+#: file the simulators write at the root of every folder they create: which
+#: datasets it holds and how many trials per session (the readers then expect
+#: that many instead of the real count)
+SIMULATED_MARKER = ".mne_mmvsstma_simulated.json"
+
+_MAT5_HEADER = 128
+_MI_COMPRESSED = 15
+
+
+def check_mat_complete(fname: Path) -> None:
+    """Raise when a MATLAB 5 file does not end where its last data element ends.
+
+    A MAT-file (v5/v7) is a 128-byte header followed by tagged data elements
+    (8-byte tag: type, byte count; data padded to 8 bytes unless compressed).
+    A file cut while copying usually ends inside an element, which scipy's
+    reader skips silently (fewer variables). Other files (v4, v7.3/HDF5) are
+    left to the reader.
+    """
+    size = fname.stat().st_size
+    with open(fname, "rb") as fid:
+        header = fid.read(_MAT5_HEADER)
+        if len(header) < _MAT5_HEADER or not header.startswith(b"MATLAB 5.0"):
+            return
+        endian = {b"IM": "<", b"MI": ">"}.get(header[126:128])
+        if endian is None:
+            return
+        pos = _MAT5_HEADER
+        while pos < size:
+            tag = fid.read(8)
+            if len(tag) < 8:
+                raise ValueError(
+                    f"{fname} is truncated: it ends {size - pos} bytes into the tag of a data "
+                    f"element at byte {pos} (the file was probably cut off while copying)"
+                )
+            dtype, nbytes = struct.unpack(endian + "II", tag)
+            if dtype >> 16:  # small data element: the data sit in the tag
+                pos += 8
+                continue
+            data_end = pos + 8 + nbytes
+            if data_end > size:
+                raise ValueError(
+                    f"{fname} is truncated: the data element at byte {pos} holds "
+                    f"{nbytes} bytes but the file ends {size - pos - 8} bytes after its tag "
+                    "(the file was probably cut off while copying)"
+                )
+            # uncompressed elements are padded to 8 bytes (the last one may not be)
+            pos = data_end if dtype == _MI_COMPRESSED else data_end + (-nbytes % 8)
+            fid.seek(pos)
+
+
+def simulated_trials(path, dataset: str) -> int | None:
+    """Trials per session of a folder written by this package's simulators, else ``None``.
+
+    The marker file is looked up in ``path`` and up to three parent folders
+    (file -> session folder -> modality folder -> dataset root).
+    """
+    path = Path(path)
+    for folder in [path, *path.parents][:4]:
+        marker = folder / SIMULATED_MARKER
+        if marker.is_file():
+            try:
+                info = json.loads(marker.read_text(encoding="utf-8"))
+                return int(info["datasets"][dataset]["n_trials"])
+            except (OSError, ValueError, KeyError, TypeError):
+                return None
+    return None
+
+
+def check_trial_count(trials, n_full: int, *, fname, what: str, dataset: str,
+                      allow_partial: bool, first: int = 1) -> None:
+    """Refuse a file with fewer trials than the dataset has (truncated or incomplete).
+
+    Parameters
+    ----------
+    trials : collection of int
+        Trial numbers found in the file (consecutive from ``first``).
+    n_full : int
+        Trials per session of the dataset (SEED 15, SEED-IV 24, SEED-V 15);
+        a folder written by the simulators declares its own count.
+    allow_partial : bool
+        Accept fewer trials (logged).
+    """
+    n_expected = simulated_trials(fname, dataset) or n_full
+    if len(trials) > n_expected:
+        raise ValueError(
+            f"{fname}: {len(trials)} {what} trials, more than the {n_expected} trials per "
+            f"session of {dataset}"
+        )
+    if len(trials) < n_expected:
+        missing = sorted(set(range(first, first + n_expected)) - set(trials))
+        msg = (f"{fname}: {len(trials)} of the {n_expected} {what} trials of a {dataset} "
+               f"session are present; missing trial(s) {missing}")
+        if not allow_partial:
+            raise ValueError(
+                msg + " (a truncated or incomplete file?). Pass allow_partial=True to read "
+                "the trials that are present."
+            )
+        logger.info(msg)
+
+
 def list_mat_variables(fname, *, what: str = "MATLAB file") -> dict[str, tuple]:
     """Return ``{name: shape}`` of the variables of a .mat file without loading them.
 
@@ -86,6 +187,7 @@ def list_mat_variables(fname, *, what: str = "MATLAB file") -> dict[str, tuple]:
         Variable names (MATLAB header entries excluded) and their shapes.
     """
     fname = _check_file(fname, what)
+    check_mat_complete(fname)
     try:
         info = scipy.io.whosmat(fname)
     except _READ_ERRORS as err:
@@ -111,6 +213,7 @@ def load_mat(fname, *, variable_names=None, what: str = "MATLAB file") -> dict[s
         The variables (MATLAB header entries ``__header__`` etc. removed).
     """
     fname = _check_file(fname, what)
+    check_mat_complete(fname)
     try:
         mat = scipy.io.loadmat(fname, variable_names=variable_names, squeeze_me=False)
     except _READ_ERRORS as err:

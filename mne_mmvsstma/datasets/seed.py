@@ -32,6 +32,7 @@ from ._base import FeatureRecording, natural_key
 from ._io import (
     FileTrials,
     check_eeg_array,
+    check_trial_count,
     collect_eeg_trials,
     find_subject_files,
     list_mat_variables,
@@ -138,14 +139,14 @@ def _sessions_by_date(found) -> dict[Path, int]:
     return sessions
 
 
-def _check_n_trials(n_trials, labels, *, fname, label_fname, what) -> None:
+def _check_n_trials(n_trials, labels, *, fname, label_fname, what, allow_partial) -> None:
     if n_trials > len(labels):
         raise ValueError(
             f"{fname}: {n_trials} {what} trials but {label_fname} has only {len(labels)} "
             "labels (label/trial count mismatch)"
         )
-    if n_trials < len(labels):
-        logger.info(f"{fname}: {n_trials} of {len(labels)} trials present")
+    check_trial_count(range(1, n_trials + 1), len(labels), fname=fname, what=what,
+                      dataset=DATASET, allow_partial=allow_partial)
 
 
 # --------------------------------------------------------------------------
@@ -155,7 +156,7 @@ def _check_n_trials(n_trials, labels, *, fname, label_fname, what) -> None:
 
 @verbose
 @fill_doc
-def read_raw_seed(fname, *, session=None, verbose=None):
+def read_raw_seed(fname, *, session=None, allow_partial=False, verbose=None):
     """Read one SEED preprocessed EEG file (``Preprocessed_EEG``) into a Raw.
 
     Parameters
@@ -166,6 +167,7 @@ def read_raw_seed(fname, *, session=None, verbose=None):
     session : int | None
         Session number. ``None`` derives it from the date order of the
         subject's files in the same folder (first date = session 1).
+    %(allow_partial)s
     %(verbose)s
 
     Returns
@@ -179,10 +181,10 @@ def read_raw_seed(fname, *, session=None, verbose=None):
     are rejected as data at another rate than the 200 Hz of the preprocessed
     EEG.
     """
-    return trials_to_raw(_read_eeg_trials(fname, session))
+    return trials_to_raw(_read_eeg_trials(fname, session, allow_partial))
 
 
-def _read_eeg_trials(fname, session) -> FileTrials:
+def _read_eeg_trials(fname, session, allow_partial) -> FileTrials:
     fname = Path(fname)
     if not fname.is_file():
         raise FileNotFoundError(f"SEED EEG file not found: {fname}")
@@ -196,7 +198,8 @@ def _read_eeg_trials(fname, session) -> FileTrials:
     labels = _read_labels(label_fname)
     mat = load_mat(fname, what="SEED EEG file")
     trials = parse_trial_keys(mat, _RAW_KEY_RE, fname=fname, what="<prefix>_eeg<trial>")
-    _check_n_trials(len(trials), labels, fname=fname, label_fname=label_fname, what="EEG")
+    _check_n_trials(len(trials), labels, fname=fname, label_fname=label_fname, what="EEG",
+                    allow_partial=allow_partial)
     return collect_eeg_trials(
         mat,
         trials,
@@ -214,7 +217,7 @@ def _read_eeg_trials(fname, session) -> FileTrials:
 
 @verbose
 @fill_doc
-def read_epochs_seed(fname, *, window=1.0, session=None, verbose=None):
+def read_epochs_seed(fname, *, window=1.0, session=None, allow_partial=False, verbose=None):
     """Read one SEED EEG file into fixed-length windows (Epochs), trial by trial.
 
     Parameters
@@ -226,6 +229,7 @@ def read_epochs_seed(fname, *, window=1.0, session=None, verbose=None):
         ExtractedFeatures; use 4 to match the SEED-IV/SEED-V convention).
     session : int | None
         Session number; ``None`` derives it from the date order.
+    %(allow_partial)s
     %(verbose)s
 
     Returns
@@ -238,7 +242,7 @@ def read_epochs_seed(fname, *, window=1.0, session=None, verbose=None):
     -----
     %(seed_epochs_notes)s
     """
-    trials = _read_eeg_trials(fname, session)
+    trials = _read_eeg_trials(fname, session, allow_partial)
     return trials_to_epochs(trials, window=window, event_offset=EVENT_OFFSET)
 
 
@@ -249,7 +253,8 @@ def read_epochs_seed(fname, *, window=1.0, session=None, verbose=None):
 
 @verbose
 @fill_doc
-def read_seed_features(root, *, subjects=None, sessions=None, feature="de_LDS", verbose=None):
+def read_seed_features(root, *, subjects=None, sessions=None, feature="de_LDS",
+                       allow_partial=False, verbose=None):
     """Read SEED ``ExtractedFeatures`` (1-s windows) into feature recordings.
 
     Parameters
@@ -261,6 +266,7 @@ def read_seed_features(root, *, subjects=None, sessions=None, feature="de_LDS", 
     feature : ``"de_LDS"`` | ``"de_movingAve"`` | ``"psd_LDS"`` | ``"psd_movingAve"``
         Feature family (the 62-channel ones; the asymmetry features dasm,
         rasm, asm and dcau are not channel features and are not read).
+    %(allow_partial)s
     %(verbose)s
 
     Returns
@@ -301,7 +307,8 @@ def read_seed_features(root, *, subjects=None, sessions=None, feature="de_LDS", 
     for subject, session, path in files:
         variables = list_mat_variables(path, what="SEED ExtractedFeatures file")
         trials = parse_trial_keys(variables, pattern, fname=path, what=feature)
-        _check_n_trials(len(trials), labels, fname=path, label_fname=label_fname, what=feature)
+        _check_n_trials(len(trials), labels, fname=path, label_fname=label_fname, what=feature,
+                        allow_partial=allow_partial)
         mat = load_mat(path, variable_names=list(trials.values()), what="SEED feature file")
         blocks = []
         for key in trials.values():

@@ -30,6 +30,7 @@ from ._base import EYE_EVENT_STAT_NAMES, FeatureRecording
 from ._io import (
     FileTrials,
     check_eeg_array,
+    check_trial_count,
     collect_eeg_trials,
     find_session_folders,
     find_subject_files,
@@ -131,19 +132,20 @@ def _session_of(fname: Path, session) -> int:
     return session
 
 
-def _check_n_trials(n_trials: int, n_labels: int, *, fname, what: str, session: int) -> None:
+def _check_n_trials(n_trials: int, n_labels: int, *, fname, what: str, session: int,
+                    allow_partial: bool) -> None:
     if n_trials > n_labels:
         raise ValueError(
             f"{fname}: {n_trials} {what} trials but the label table of {DATASET} session "
             f"{session} has only {n_labels} labels (label/trial count mismatch)"
         )
-    if n_trials < n_labels:
-        logger.info(f"{fname}: {n_trials} of {n_labels} trials present")
+    check_trial_count(range(1, n_trials + 1), n_labels, fname=fname, what=what,
+                      dataset=DATASET, allow_partial=allow_partial)
 
 
 @verbose
 @fill_doc
-def read_raw_seed_iv(fname, *, session=None, verbose=None):
+def read_raw_seed_iv(fname, *, session=None, allow_partial=False, verbose=None):
     """Read one SEED-IV preprocessed EEG file (``eeg_raw_data``) into a Raw.
 
     Parameters
@@ -154,6 +156,7 @@ def read_raw_seed_iv(fname, *, session=None, verbose=None):
     session : int | None
         Session number (1-3), needed only when the file is not inside its
         session folder.
+    %(allow_partial)s
     %(verbose)s
 
     Returns
@@ -166,10 +169,10 @@ def read_raw_seed_iv(fname, *, session=None, verbose=None):
     1.5 times the known duration of their film clip are rejected as data at
     another rate than the 200 Hz of the preprocessed EEG.
     """
-    return trials_to_raw(_read_eeg_trials(fname, session))
+    return trials_to_raw(_read_eeg_trials(fname, session, allow_partial))
 
 
-def _read_eeg_trials(fname, session) -> FileTrials:
+def _read_eeg_trials(fname, session, allow_partial) -> FileTrials:
     fname = Path(fname)
     if not fname.is_file():
         raise FileNotFoundError(f"SEED-IV EEG file not found: {fname}")
@@ -178,7 +181,8 @@ def _read_eeg_trials(fname, session) -> FileTrials:
     mat = load_mat(fname, what="SEED-IV EEG file")
     trials = parse_trial_keys(mat, _RAW_KEY_RE, fname=fname, what="<prefix>_eeg<trial>")
     labels = SEED_IV_LABELS[session]
-    _check_n_trials(len(trials), len(labels), fname=fname, what="EEG", session=session)
+    _check_n_trials(len(trials), len(labels), fname=fname, what="EEG", session=session,
+                    allow_partial=allow_partial)
     return collect_eeg_trials(
         mat,
         trials,
@@ -197,7 +201,7 @@ def _read_eeg_trials(fname, session) -> FileTrials:
 
 @verbose
 @fill_doc
-def read_epochs_seed_iv(fname, *, window=4.0, session=None, verbose=None):
+def read_epochs_seed_iv(fname, *, window=4.0, session=None, allow_partial=False, verbose=None):
     """Read one SEED-IV EEG file into fixed-length windows (Epochs), trial by trial.
 
     Parameters
@@ -208,6 +212,7 @@ def read_epochs_seed_iv(fname, *, window=4.0, session=None, verbose=None):
         Window length in seconds (default 4 s, the windows of the feature files).
     session : int | None
         Session number, needed only when the file is not in its session folder.
+    %(allow_partial)s
     %(verbose)s
 
     Returns
@@ -220,7 +225,7 @@ def read_epochs_seed_iv(fname, *, window=4.0, session=None, verbose=None):
     -----
     %(seed_epochs_notes)s
     """
-    trials = _read_eeg_trials(fname, session)
+    trials = _read_eeg_trials(fname, session, allow_partial)
     return trials_to_epochs(trials, window=window, event_offset=EVENT_OFFSET)
 
 
@@ -283,6 +288,7 @@ def read_seed_iv_features(
     sessions=None,
     feature="de_LDS",
     eye=True,
+    allow_partial=False,
     verbose=None,
 ):
     """Read SEED-IV EEG (and eye-movement) feature files.
@@ -299,6 +305,7 @@ def read_seed_iv_features(
         density, smoothed with a linear dynamical system or a moving average).
     eye : bool
         Also read the 31 eye-movement features of the same windows.
+    %(allow_partial)s
     %(verbose)s
 
     Returns
@@ -348,7 +355,8 @@ def read_seed_iv_features(
             n_rows=len(SEED_CH_NAMES),
             n_bands=len(BAND_NAMES),
         )
-        _check_n_trials(len(eeg_trials), len(labels), fname=path, what=feature, session=session)
+        _check_n_trials(len(eeg_trials), len(labels), fname=path, what=feature, session=session,
+                        allow_partial=allow_partial)
         trial_ids, window_labels = _trial_table(eeg_trials, labels)
         eeg_data = np.concatenate([arr.transpose(1, 0, 2) for _, _, arr in eeg_trials])
         eye_data = None

@@ -41,6 +41,7 @@ from ..channels import SEED_BANDS, SEED_CH_NAMES, make_seed_montage
 from ..utils import check_option, check_path, fill_doc, logger, verbose
 from ._base import EYE_EVENT_STAT_NAMES, FeatureRecording, natural_key
 from ._cnt import read_cnt_header
+from ._io import check_trial_count
 
 # --------------------------------------------------------------------------- tables
 SEED_V_EVENT_ID: dict[str, int] = {"disgust": 0, "fear": 1, "sad": 2, "neutral": 3, "happy": 4}
@@ -637,6 +638,7 @@ def read_seed_v_features(
     eye=True,
     order="band",
     allow_pickle=False,
+    allow_partial=False,
     verbose=None,
 ):
     """Read SEED-V DE and eye-movement feature files.
@@ -668,6 +670,7 @@ def read_seed_v_features(
     %(order_310)s
     allow_pickle : bool
         Use unrestricted :func:`pickle.loads` (see the warning above).
+    %(allow_partial)s
     %(verbose)s
 
     Returns
@@ -697,7 +700,17 @@ def read_seed_v_features(
         if match is None:
             logger.info("Skipping %s: not a '<subject>_123.npz' file name", path)
             continue
+        if not path.is_file():  # a FIFO or device would block the reader
+            raise ValueError(f"{path} is not a regular file")
         files.append((int(match.group(1)), path))
+    by_subject = {}
+    for subject, path in files:
+        by_subject.setdefault(subject, []).append(path)
+    twice = {s: [p.name for p in ps] for s, ps in by_subject.items() if len(ps) > 1}
+    if twice:
+        raise ValueError(
+            f"{eeg_dir} holds several files of the same subject: {twice}; keep one per subject"
+        )
     if not files:
         raise FileNotFoundError(f"No SEED-V '<subject>_123.npz' files in {eeg_dir}")
     if subjects is not None:
@@ -732,6 +745,9 @@ def read_seed_v_features(
             if keys != list(range(keys[0], keys[0] + len(keys))) or keys[0] % _N_TRIALS:
                 missing = sorted(set(range((session - 1) * 15, keys[-1] + 1)) - set(keys))
                 raise ValueError(f"{eeg_path}: session {session} lacks trial keys {missing}")
+            check_trial_count([k % _N_TRIALS for k in keys], _N_TRIALS, fname=eeg_path,
+                              what=f"session-{session}", dataset="SEED-V",
+                              allow_partial=allow_partial, first=0)
             eeg_blocks, eye_blocks, lab_blocks, trial_blocks = [], [], [], []
             for k in keys:
                 x = _features_310(data[k], order, eeg_path, k)

@@ -9,12 +9,14 @@ writer uses (argument checks, window counts, ``.mat`` writing).
 from __future__ import annotations
 
 import datetime
+import json
 from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
 from ..channels import SEED_BANDS, SEED_CH_NAMES
+from ..datasets._io import SIMULATED_MARKER
 from ..datasets.seed_iv import SFREQ
 from ..features.smoothing import moving_average, smooth_lds
 from ..utils import check_int, check_random_state
@@ -417,3 +419,36 @@ def _add_eye_nan(rng, eye_dict, fraction):
         flat_nan[rng.integers(len(flat_nan))] = True
     for arr, mask in zip(eye_dict.values(), np.split(flat_nan, np.cumsum(sizes)[:-1])):
         arr[mask.reshape(arr.shape)] = np.nan
+
+
+def _prepare_root(root, *, dataset: str, n_trials: int, overwrite: bool, name: str) -> Path:
+    """Check and create the output folder of a simulator, and mark it as simulated.
+
+    A folder that exists, is not empty and holds no marker of this package's
+    simulators is refused unless ``overwrite=True`` (it may hold real data).
+    The marker records the datasets written there and their trials per
+    session, which the readers expect instead of the real counts.
+    """
+    if not isinstance(root, (str, Path)):
+        raise TypeError(f"{name}: root must be a str or pathlib.Path, got {type(root).__name__}")
+    root = Path(root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"{name}: root {root} exists and is not a folder")
+    marker = root / SIMULATED_MARKER
+    if root.is_dir() and not marker.is_file() and any(root.iterdir()) and not overwrite:
+        raise FileExistsError(
+            f"{name}: {root} is not empty and was not written by mne_mmvsstma's simulators; "
+            "pass overwrite=True to write into it anyway (files of the same names are "
+            "replaced)"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    info = {"written_by": "mne_mmvsstma.simulation", "datasets": {}}
+    if marker.is_file():
+        try:
+            info = json.loads(marker.read_text(encoding="utf-8"))
+            info.setdefault("datasets", {})
+        except ValueError:
+            pass  # a damaged marker of ours is rewritten
+    info["datasets"][dataset] = {"n_trials": int(n_trials)}
+    marker.write_text(json.dumps(info, indent=1, sort_keys=True), encoding="utf-8")
+    return root

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from ..datasets.seed import (
 from ..utils import fill_doc, logger, verbose
 from ._core import (
     _check_sim_args,
+    _prepare_root,
     _savemat,
     _simulate_eeg,
     _Simulator,
@@ -73,6 +73,7 @@ def simulate_seed(
     features=True,
     effect_size=1.0,
     random_state=0,
+    overwrite=False,
     verbose=None,
 ):
     """Write a simulated SEED folder in the exact real layout.
@@ -106,6 +107,9 @@ def simulate_seed(
         value: ``1.0`` (default) = calibrated to real SEED (SPEC "Real-data
         statistics"), ``0`` = no emotion information.
     %(random_state)s
+    overwrite : bool
+        Write into ``root`` even when it is a non-empty folder that these
+        simulators did not write (files of the same names are replaced).
     %(verbose)s
 
     Returns
@@ -132,7 +136,8 @@ def simulate_seed(
             f"simulate_seed: SEED numbers sessions by recording date, so sessions must be 1..k "
             f"(e.g. (1,) or (1, 2, 3)), got {sessions}"
         )
-    root = Path(root).expanduser()
+    root = _prepare_root(root, dataset="SEED", n_trials=n_trials, overwrite=overwrite,
+                         name="simulate_seed")
     sim = _Simulator(random_state, len(SEED_EVENT_ID), effect_size)
     codes = sorted(SEED_EVENT_ID.values())
     labels = SEED_LABELS[:n_trials]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..datasets.seed_iv import (
     _FOLDERS,
     SEED_IV_EVENT_ID,
@@ -18,6 +16,7 @@ from ._core import (
     _check_sim_args,
     _file_date,
     _has_eye_nan,
+    _prepare_root,
     _savemat,
     _simulate_eeg,
     _Simulator,
@@ -41,6 +40,7 @@ def simulate_seed_iv(
     eye_nan=0.008,
     effect_size=1.0,
     random_state=0,
+    overwrite=False,
     verbose=None,
 ):
     """Write a simulated SEED-IV folder in the exact real layout.
@@ -78,6 +78,9 @@ def simulate_seed_iv(
         (SPEC "Real-data statistics"), ``0`` = no emotion information, ``2`` =
         twice the calibrated amplitude.
     %(random_state)s
+    overwrite : bool
+        Write into ``root`` even when it is a non-empty folder that these
+        simulators did not write (files of the same names are replaced).
     %(verbose)s
 
     Returns
@@ -107,7 +110,8 @@ def simulate_seed_iv(
     )
     if not 0.0 <= float(eye_nan) < 1.0:
         raise ValueError(f"eye_nan must be in [0, 1), got {eye_nan!r}")
-    root = Path(root).expanduser()
+    root = _prepare_root(root, dataset="SEED-IV", n_trials=n_trials, overwrite=overwrite,
+                         name="simulate_seed_iv")
     sim = _Simulator(
         random_state, len(SEED_IV_EVENT_ID), effect_size, de_class_var=_SEED_IV_DE_CLASS_VAR
     )

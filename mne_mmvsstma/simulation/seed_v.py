@@ -26,13 +26,13 @@ from ..datasets.seed_v import (
 from ..utils import (
     check_int,
     check_option,
-    check_path,
     check_random_state,
     fill_doc,
     logger,
     verbose,
 )
 from ._cnt import CntWriter
+from ._core import _prepare_root
 
 _BAND_EDGES = tuple(SEED_BANDS.values())
 
@@ -263,6 +263,7 @@ def simulate_seed_v(
     order="band",
     data_format="int32",
     random_state=0,
+    overwrite=False,
     verbose=None,
 ):
     """Write a small synthetic SEED-V folder in the exact real layout.
@@ -315,6 +316,9 @@ def simulate_seed_v(
     data_format : ``"int16"`` | ``"int32"``
         Sample format of the .cnt files.
     %(random_state)s
+    overwrite : bool
+        Write into ``root`` even when it is a non-empty folder that these
+        simulators did not write (files of the same names are replaced).
     %(verbose)s
 
     Returns
@@ -331,7 +335,8 @@ def simulate_seed_v(
     if not np.isfinite(effect_size) or effect_size < 0:
         raise ValueError(f"effect_size must be a non-negative number, got {effect_size!r}")
     tables = {s: seed_v_trial_times(s, time_scale, n_trials=n_trials) for s in sessions}
-    root = check_path(root, kind="root", must_exist=False)
+    root = _prepare_root(root, dataset="SEED-V", n_trials=n_trials, overwrite=overwrite,
+                         name="simulate_seed_v")
     rng = check_random_state(random_state)
     seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(1 + int(n_subjects))
     latents = _Latents(np.random.default_rng(seeds[0]), effect_size)

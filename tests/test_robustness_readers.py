@@ -1,0 +1,203 @@
+"""Robustness catalogue of the readers and simulators: one case per test id.
+
+Truncated and incomplete files, folders the simulators did not write, files
+that are not regular files, one subject twice. Every case must end in an
+error that names the file and the problem (or, where asked for, read what is
+there and say so).
+"""
+
+import os
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+import scipy.io
+from mne.utils import catch_logging
+
+from mne_mmvsstma.datasets import (
+    read_raw_seed_iv,
+    read_seed_features,
+    read_seed_iv_features,
+    read_seed_v_features,
+)
+from mne_mmvsstma.datasets._io import SIMULATED_MARKER
+from mne_mmvsstma.simulation import simulate_seed, simulate_seed_iv, simulate_seed_v
+
+CUTS = np.linspace(0.02, 0.98, 16)
+
+
+@pytest.fixture(scope="module")
+def seed_root(tmp_path_factory):
+    """A full-size SEED session (15 trials) with short trials, features only."""
+    return simulate_seed(tmp_path_factory.mktemp("seed"), n_subjects=1, n_windows=2,
+                         raw=False, verbose="error")
+
+
+@pytest.fixture(scope="module")
+def seed_iv_root(tmp_path_factory):
+    """SEED-IV, 24 trials of 2 windows, raw and features."""
+    return simulate_seed_iv(tmp_path_factory.mktemp("seed_iv"), n_subjects=1, n_windows=2,
+                            verbose="error")
+
+
+@pytest.fixture(scope="module")
+def seed_v_root(tmp_path_factory):
+    return simulate_seed_v(tmp_path_factory.mktemp("seed_v") / "SEED-V", n_subjects=1,
+                           raw=False, verbose="error")
+
+
+def _feature_file(root, dataset):
+    if dataset == "SEED":
+        return next((root / "ExtractedFeatures").glob("1_*.mat"))
+    return next((root / "eeg_feature_smooth" / "1").glob("1_*.mat"))
+
+
+def _read(root, dataset, **kwargs):
+    if dataset == "SEED":
+        return read_seed_features(root, **kwargs)
+    return read_seed_iv_features(root, eye=False, **kwargs)
+
+
+# ------------------------------------------------------------------ truncation
+@pytest.mark.parametrize("dataset", ["SEED", "SEED-IV"])
+@pytest.mark.parametrize("cut", CUTS, ids=[f"cut{c:.2f}" for c in CUTS])
+def test_truncated_feature_file_is_an_error(seed_root, seed_iv_root, tmp_path, dataset, cut):
+    src = seed_root if dataset == "SEED" else seed_iv_root
+    copy = tmp_path / "copy"
+    shutil.copytree(src, copy)
+    path = _feature_file(copy, dataset)
+    content = path.read_bytes()
+    path.write_bytes(content[: int(cut * len(content))])
+    with pytest.raises(ValueError, match=f"{path.name}.*(truncated|corrupt)"):
+        _read(copy, dataset)
+
+
+@pytest.mark.parametrize("cut", CUTS[::3], ids=[f"cut{c:.2f}" for c in CUTS[::3]])
+def test_truncated_raw_file_is_an_error(seed_iv_root, tmp_path, cut):
+    src = next((seed_iv_root / "eeg_raw_data" / "1").glob("1_*.mat"))
+    dst = tmp_path / "eeg_raw_data" / "1" / src.name
+    dst.parent.mkdir(parents=True)
+    content = src.read_bytes()
+    dst.write_bytes(content[: int(cut * len(content))])
+    with pytest.raises(ValueError, match=f"{dst.name}.*(truncated|corrupt)"):
+        read_raw_seed_iv(dst, allow_partial=True)
+
+
+# --------------------------------------------------------- incomplete sessions
+def _drop_last_trials(path, prefix, keep):
+    mat = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+    kept = {}
+    for key, value in mat.items():
+        digits = "".join(ch for ch in key if ch.isdigit())
+        if not key.startswith(prefix) or int(digits) <= keep:
+            kept[key] = value
+    scipy.io.savemat(path, kept)
+
+
+@pytest.mark.parametrize("dataset, prefix, n_full", [("SEED", "de_", 15),
+                                                     ("SEED-IV", "de_", 24)])
+def test_fewer_trials_than_the_dataset_has(seed_root, seed_iv_root, tmp_path, dataset, prefix,
+                                           n_full):
+    src = seed_root if dataset == "SEED" else seed_iv_root
+    copy = tmp_path / "copy"
+    shutil.copytree(src, copy)
+    (copy / SIMULATED_MARKER).unlink()  # as a real folder: the full count is expected
+    path = _feature_file(copy, dataset)
+    # an element-aligned cut: whole trailing trials are missing, the file is well formed
+    _drop_last_trials(path, prefix, keep=n_full - 2)
+    missing = f"\\[{n_full - 1}, {n_full}\\]"
+    with pytest.raises(ValueError, match=f"{path.name}: {n_full - 2} of the {n_full} .*"
+                                          f"missing trial\\(s\\) {missing}.*allow_partial"):
+        _read(copy, dataset)
+    with catch_logging() as log:
+        (rec,) = _read(copy, dataset, allow_partial=True, verbose="info")
+    assert rec.n_trials == n_full - 2
+    assert f"missing trial(s) [{n_full - 1}, {n_full}]" in log.getvalue()
+
+
+def test_simulated_folder_declares_its_trial_count(tmp_path):
+    root = simulate_seed_iv(tmp_path / "sim", n_subjects=1, n_trials=4, n_windows=1,
+                            raw=False, verbose="error")
+    assert len(read_seed_iv_features(root, eye=False)[0].labels) == 4  # no error: 4 declared
+    path = _feature_file(root, "SEED-IV")
+    _drop_last_trials(path, "de_", keep=3)  # but a trial lost from it is still found
+    with pytest.raises(ValueError, match="3 of the 4 de_LDS trials.*missing trial\\(s\\) \\[4\\]"):
+        read_seed_iv_features(root, eye=False)
+
+
+def test_seed_v_session_with_missing_trials(seed_v_root, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_v_root, copy)
+    (copy / SIMULATED_MARKER).unlink()
+    path = next((copy / "EEG_DE_features").glob("*.npz"))
+    with np.load(path) as npz:  # pickled dicts, as in the real files
+        data, label = pickle.loads(npz["data"].item()), pickle.loads(npz["label"].item())
+    for k in (13, 14):  # the last two trials of session 1
+        data.pop(k), label.pop(k)
+    np.savez(path, data=pickle.dumps(data), label=pickle.dumps(label))
+    with pytest.raises(ValueError, match="13 of the 15 session-1 trials.*\\[13, 14\\]"):
+        read_seed_v_features(copy, eye=False, allow_pickle=True)
+    recs = read_seed_v_features(copy, eye=False, allow_pickle=True, allow_partial=True)
+    assert [r.n_trials for r in recs] == [13]
+
+
+# ----------------------------------------------------------- files of SEED-V
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_seed_v_fifo_is_refused_not_read(seed_v_root, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_v_root, copy)
+    os.mkfifo(copy / "EEG_DE_features" / "2_123.npz")  # reading it would block forever
+    with pytest.raises(ValueError, match="2_123.npz is not a regular file"):
+        read_seed_v_features(copy, eye=False, allow_pickle=True)
+
+
+def test_seed_v_subject_twice(seed_v_root, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_v_root, copy)
+    shutil.copy(copy / "EEG_DE_features" / "1_123.npz", copy / "EEG_DE_features" / "01_123.npz")
+    with pytest.raises(ValueError, match="several files of the same subject.*01_123.npz"):
+        read_seed_v_features(copy, eye=False, allow_pickle=True)
+
+
+# ------------------------------------------------------ simulators and folders
+SIMULATORS = {
+    "SEED": lambda root, **kw: simulate_seed(root, n_subjects=1, n_trials=2, n_windows=1,
+                                             raw=False, verbose="error", **kw),
+    "SEED-IV": lambda root, **kw: simulate_seed_iv(root, n_subjects=1, n_trials=2, n_windows=1,
+                                                   raw=False, verbose="error", **kw),
+    "SEED-V": lambda root, **kw: simulate_seed_v(root, n_subjects=1, n_trials=2, raw=False,
+                                                 verbose="error", **kw),
+}
+
+
+@pytest.mark.parametrize("dataset", sorted(SIMULATORS))
+def test_simulator_refuses_a_foreign_folder(tmp_path, dataset):
+    root = tmp_path / "data"
+    root.mkdir()
+    (root / "1_20130709.mat").write_bytes(b"someone's recording")
+    with pytest.raises(FileExistsError, match="not empty and was not written by.*overwrite=True"):
+        SIMULATORS[dataset](root)
+    assert sorted(p.name for p in root.iterdir()) == ["1_20130709.mat"]  # nothing written
+    SIMULATORS[dataset](root, overwrite=True)
+    assert (root / SIMULATED_MARKER).is_file()
+    assert (root / "1_20130709.mat").read_bytes() == b"someone's recording"
+
+
+@pytest.mark.parametrize("dataset", sorted(SIMULATORS))
+def test_simulator_rewrites_its_own_folder(tmp_path, dataset):
+    root = SIMULATORS[dataset](tmp_path / "sim")
+    SIMULATORS[dataset](root)  # its own folder: no overwrite needed
+
+
+def test_simulator_root_is_a_file(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(NotADirectoryError, match="exists and is not a folder"):
+        SIMULATORS["SEED-IV"](path)
+
+
+def test_simulators_share_a_folder(tmp_path):
+    root = SIMULATORS["SEED"](tmp_path / "both")
+    SIMULATORS["SEED-IV"](root)
+    assert len(read_seed_features(root)) == 1 and len(read_seed_iv_features(root)) == 1
