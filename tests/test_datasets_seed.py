@@ -109,7 +109,7 @@ def test_read_raw_and_sessions_by_date(root):
         assert raw.get_montage() is not None
         descriptions = [d for d in raw.annotations.description if "boundary" not in d]
         assert descriptions == ["positive", "neutral", "negative"]
-    assert read_raw_seed(fname, session=7).annotations.extras[0]["session"] == 7
+    assert read_raw_seed(fname, session=3).annotations.extras[0]["session"] == 3
 
 
 def test_read_epochs(root):

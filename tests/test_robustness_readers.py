@@ -201,3 +201,53 @@ def test_simulators_share_a_folder(tmp_path):
     root = SIMULATORS["SEED"](tmp_path / "both")
     SIMULATORS["SEED-IV"](root)
     assert len(read_seed_features(root)) == 1 and len(read_seed_iv_features(root)) == 1
+
+
+# ------------------------------------------------------------ odd trial contents
+@pytest.mark.parametrize("dataset", ["SEED", "SEED-IV"])
+def test_empty_trial_is_an_error(seed_root, seed_iv_root, tmp_path, dataset):
+    src = seed_root if dataset == "SEED" else seed_iv_root
+    copy = tmp_path / "copy"
+    shutil.copytree(src, copy)
+    path = _feature_file(copy, dataset)
+    mat = {k: v for k, v in scipy.io.loadmat(path).items() if not k.startswith("__")}
+    mat["de_LDS2"] = mat["de_LDS2"][:, :0]
+    scipy.io.savemat(path, mat)
+    with pytest.raises(ValueError, match=f"{path.name}: variable 'de_LDS2' has shape "
+                                         "\\(62, 0, 5\\): the trial is empty"):
+        _read(copy, dataset)
+
+
+def test_nan_in_raw_eeg_is_reported(seed_iv_root, tmp_path):
+    src = next((seed_iv_root / "eeg_raw_data" / "1").glob("1_*.mat"))
+    dst = tmp_path / "eeg_raw_data" / "1" / src.name
+    dst.parent.mkdir(parents=True)
+    mat = {k: v for k, v in scipy.io.loadmat(src).items() if not k.startswith("__")}
+    key = sorted(k for k in mat if k.endswith("_eeg3"))[0]
+    mat[key][[4, 9], 10:13] = np.nan
+    mat[key][4, 20] = np.inf
+    scipy.io.savemat(dst, mat)
+    with catch_logging() as log:
+        read_raw_seed_iv(dst, allow_partial=True, verbose="warning")
+    assert f"trial 3 ('{key}') holds 7 NaN or infinite samples in 2 channel(s)" in log.getvalue()
+
+
+def test_seed_session_out_of_range(seed_root, tmp_path):
+    from mne_mmvsstma.datasets import read_raw_seed
+
+    raw_root = simulate_seed(tmp_path / "raw", n_subjects=1, n_trials=1, n_windows=1,
+                             features=False, verbose="error")
+    path = next((raw_root / "Preprocessed_EEG").glob("1_*.mat"))
+    with pytest.raises(ValueError, match="SEED has sessions 1..3, got session=7"):
+        read_raw_seed(path, session=7)
+
+
+def test_four_seed_sessions_are_an_error(seed_root, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_root, copy)
+    folder = copy / "ExtractedFeatures"
+    src = next(folder.glob("1_*.mat"))
+    for day in ("20140101", "20140201", "20140301"):
+        shutil.copy(src, folder / f"1_{day}.mat")
+    with pytest.raises(ValueError, match="Subject 1 has 4 SEED files, but SEED has 3 sessions"):
+        read_seed_features(copy)

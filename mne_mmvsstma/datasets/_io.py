@@ -375,6 +375,8 @@ def check_eeg_array(array, *, fname, key: str, n_channels: int = 62, ndim: int =
         )
     if not np.issubdtype(array.dtype, np.number):
         raise ValueError(f"{fname}: variable {key!r} is not numeric (dtype {array.dtype})")
+    if array.shape[1] == 0:
+        raise ValueError(f"{fname}: variable {key!r} has shape {array.shape}: the trial is empty")
     return array
 
 
@@ -514,6 +516,14 @@ def collect_eeg_trials(
     arrays, keys = [], []
     for trial, key in trials.items():
         arr = check_eeg_array(mat[key], fname=fname, key=key)
+        n_bad = int(np.size(arr) - np.isfinite(arr).sum())
+        if n_bad:
+            bad_channels = int((~np.isfinite(arr)).any(axis=1).sum())
+            logger.warning(
+                f"{fname}: trial {trial} ({key!r}) holds {n_bad} NaN or infinite samples "
+                f"in {bad_channels} channel(s); filtering and DE spread them, so interpolate "
+                "or drop them first"
+            )
         check_trial_duration(
             arr.shape[1],
             fname=fname,

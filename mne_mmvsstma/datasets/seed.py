@@ -21,13 +21,12 @@ from the file names and sorted numerically (``'10_*'`` after ``'9_*'``).
 from __future__ import annotations
 
 import re
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
 from ..channels import SEED_CH_NAMES
-from ..utils import check_option, fill_doc, logger, verbose
+from ..utils import check_int, check_option, fill_doc, logger, verbose
 from ._base import FeatureRecording, natural_key
 from ._io import (
     FileTrials,
@@ -49,6 +48,7 @@ from .seed_iv import (
 )
 
 DATASET = "SEED"
+_N_SESSIONS = 3
 SFREQ = 200.0
 
 SEED_EVENT_ID: dict[str, int] = {"negative": -1, "neutral": 0, "positive": 1}
@@ -134,6 +134,11 @@ def _sessions_by_date(found) -> dict[Path, int]:
                 f"Subject {subject} has two SEED files with the same date: "
                 f"{[path.name for _, path in items]}"
             )
+        if len(items) > _N_SESSIONS:
+            raise ValueError(
+                f"Subject {subject} has {len(items)} SEED files, but SEED has {_N_SESSIONS} "
+                f"sessions per subject: {[path.name for _, path in items]}"
+            )
         for rank, (_, path) in enumerate(items, start=1):
             sessions[path] = rank
     return sessions
@@ -192,8 +197,10 @@ def _read_eeg_trials(fname, session, allow_partial) -> FileTrials:
     if session is None:
         found = find_subject_files(fname.parent, what="SEED EEG")
         session = _sessions_by_date([f for f in found if f[0] == subject])[fname]
-    elif not isinstance(session, Integral) or isinstance(session, bool) or session < 1:
-        raise TypeError(f"session must be a positive int or None, got {session!r}")
+    else:
+        session = check_int(session, "session")
+        if session > _N_SESSIONS:
+            raise ValueError(f"SEED has sessions 1..{_N_SESSIONS}, got session={session}")
     label_fname = _find_label_file(fname.parent)
     labels = _read_labels(label_fname)
     mat = load_mat(fname, what="SEED EEG file")
