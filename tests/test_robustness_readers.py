@@ -251,3 +251,20 @@ def test_four_seed_sessions_are_an_error(seed_root, tmp_path):
         shutil.copy(src, folder / f"1_{day}.mat")
     with pytest.raises(ValueError, match="Subject 1 has 4 SEED files, but SEED has 3 sessions"):
         read_seed_features(copy)
+
+
+# ----------------------------------------------------- training batches of one
+@pytest.mark.parametrize("n_windows, batch_size", [(5, 4), (9, 8), (3, 1)])
+def test_training_batches_of_one_window(n_windows, batch_size):
+    """A last (or only) training batch of one window trains (it crashed the CPU kernel)."""
+    from mne_mmvsstma import EmotionClassifier, Pretrainer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_windows, 6, 4, 5)).astype(np.float32)
+    pre = Pretrainer(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=2, head_dim=4,
+                     max_epochs=2, batch_size=batch_size, whitening=None).fit(X)
+    assert len(pre.history) == 2 and np.isfinite(pre.history[-1, "train_loss"])
+    y = np.arange(n_windows) % 2
+    clf = EmotionClassifier(pretrained=pre, probe_C=None, max_epochs=2, batch_size=batch_size,
+                            train_split=None).fit(X, y)
+    assert clf.predict(X).shape == (n_windows,)
