@@ -165,46 +165,131 @@ def test_subject_sort_order(tmp_path):
     assert [r.subject for r in read_seed_features(root)] == list(range(1, 11))
 
 
-def test_bad_input(root, tmp_path):
+def _raw_file(copy):
+    return _files(copy / "Preprocessed_EEG", 1)[0]
+
+
+def _remove_labels(copy):
+    for folder in ("Preprocessed_EEG", "ExtractedFeatures"):
+        (copy / folder / "label.mat").unlink()
+
+
+def _eeg_label(variables):
+    def mutate(copy):
+        scipy.io.savemat(copy / "Preprocessed_EEG" / "label.mat", variables)
+
+    return mutate
+
+
+def _rewrite_raw(change):
+    return lambda copy: _rewrite(_raw_file(copy), change)
+
+
+def _truncate_raw(copy):
+    raw_file = _raw_file(copy)
+    raw_file.write_bytes(raw_file.read_bytes()[:1000])
+
+
+def _four_bands(copy):
+    feat_file = _files(copy / "ExtractedFeatures", 2)[0]
+    _rewrite(feat_file, lambda m: m.update(de_LDS3=m["de_LDS3"][:, :, :4]))
+
+
+# (change a fresh copy of the module's folders, read it, exception, message regex or a
+#  function of the copy that gives it)
+_BAD_INPUT = [
+    pytest.param(
+        None,
+        lambda copy: read_seed_features(copy.parent / "nope"),
+        FileNotFoundError,
+        "ExtractedFeatures folder not found",
+        id="features-folder-missing",
+    ),
+    # label.mat: missing (in both folders), missing key, bad values, too few labels
+    pytest.param(
+        _remove_labels,
+        lambda copy: read_raw_seed(_raw_file(copy)),
+        FileNotFoundError,
+        "SEED label file not found.*label.mat",
+        id="raw-label-file-missing",
+    ),
+    pytest.param(
+        _remove_labels,
+        read_seed_features,
+        FileNotFoundError,
+        "SEED label file not found",
+        id="features-label-file-missing",
+    ),
+    pytest.param(
+        _eeg_label({"labels": np.zeros((1, 15))}),
+        lambda copy: read_raw_seed(_raw_file(copy)),
+        ValueError,
+        "label.mat has no 'label' variable",
+        id="label-variable-missing",
+    ),
+    pytest.param(
+        _eeg_label({"label": np.full((1, 15), 2.0)}),
+        lambda copy: read_raw_seed(_raw_file(copy)),
+        ValueError,
+        "labels must be -1, 0 or 1",
+        id="label-values-bad",
+    ),
+    pytest.param(
+        _eeg_label({"label": np.array([[1.0, 0.0]])}),
+        lambda copy: read_raw_seed(_raw_file(copy)),
+        ValueError,
+        "3 EEG trials but .*label.mat has only 2 labels",
+        id="label-too-few",
+    ),
+    # wrong channel count, missing key, corrupt file
+    pytest.param(
+        _rewrite_raw(lambda m: m.update({k: v[:60] for k, v in m.items() if k.endswith("2")})),
+        lambda copy: read_raw_seed(_raw_file(copy)),
+        ValueError,
+        "_eeg2.*\\(60, 801\\).*62 channels",
+        id="raw-wrong-channel-count",
+    ),
+    pytest.param(
+        _rewrite_raw(lambda m: [m.pop(k) for k in list(m) if k.endswith("_eeg2")]),
+        lambda copy: read_raw_seed(_raw_file(copy)),
+        ValueError,
+        "missing trial\\(s\\) \\[2\\]",
+        id="raw-trial-missing",
+    ),
+    pytest.param(
+        _truncate_raw,
+        lambda copy: read_raw_seed(_raw_file(copy)),
+        ValueError,
+        lambda copy: f"{_raw_file(copy).name} is truncated",
+        id="raw-truncated",
+    ),
+    pytest.param(
+        _four_bands,
+        lambda copy: read_seed_features(copy, subjects=2),
+        ValueError,
+        "de_LDS3.*expected 5 bands",
+        id="features-wrong-band-count",
+    ),
+]
+
+
+@pytest.mark.parametrize("mutate, read, exc, match", _BAD_INPUT)
+def test_bad_input(root, tmp_path, mutate, read, exc, match):
     copy = tmp_path / "copy"
     shutil.copytree(root, copy)
-    with pytest.raises(FileNotFoundError, match="ExtractedFeatures folder not found"):
-        read_seed_features(tmp_path / "nope")
-    eeg_dir, feat_dir = copy / "Preprocessed_EEG", copy / "ExtractedFeatures"
-    raw_file = _files(eeg_dir, 1)[0]
-    # label.mat: missing (in both folders), missing key, bad values, too few labels
-    (eeg_dir / "label.mat").rename(tmp_path / "label.mat")
-    assert read_raw_seed(raw_file)  # falls back on ExtractedFeatures/label.mat
-    (feat_dir / "label.mat").unlink()
-    with pytest.raises(FileNotFoundError, match="SEED label file not found.*label.mat"):
-        read_raw_seed(raw_file)
-    with pytest.raises(FileNotFoundError, match="SEED label file not found"):
-        read_seed_features(copy)
-    scipy.io.savemat(eeg_dir / "label.mat", {"labels": np.zeros((1, 15))})
-    with pytest.raises(ValueError, match="label.mat has no 'label' variable"):
-        read_raw_seed(raw_file)
-    scipy.io.savemat(eeg_dir / "label.mat", {"label": np.full((1, 15), 2.0)})
-    with pytest.raises(ValueError, match="labels must be -1, 0 or 1"):
-        read_raw_seed(raw_file)
-    scipy.io.savemat(eeg_dir / "label.mat", {"label": np.array([[1.0, 0.0]])})
-    with pytest.raises(ValueError, match="3 EEG trials but .*label.mat has only 2 labels"):
-        read_raw_seed(raw_file)
-    shutil.copy(tmp_path / "label.mat", eeg_dir / "label.mat")
-    # wrong channel count, missing key, corrupt file
-    _rewrite(raw_file, lambda m: m.update({k: v[:60] for k, v in m.items() if k.endswith("2")}))
-    with pytest.raises(ValueError, match="_eeg2.*\\(60, 801\\).*62 channels"):
-        read_raw_seed(raw_file)
-    _rewrite(raw_file, lambda m: [m.pop(k) for k in list(m) if k.endswith("_eeg2")])
-    with pytest.raises(ValueError, match="missing trial\\(s\\) \\[2\\]"):
-        read_raw_seed(raw_file)
-    raw_file.write_bytes(raw_file.read_bytes()[:1000])
-    with pytest.raises(ValueError, match=f"{raw_file.name} is truncated"):
-        read_raw_seed(raw_file)
-    feat_file = _files(feat_dir, 2)[0]
-    _rewrite(feat_file, lambda m: m.update(de_LDS3=m["de_LDS3"][:, :, :4]))
-    shutil.copy(tmp_path / "label.mat", feat_dir / "label.mat")
-    with pytest.raises(ValueError, match="de_LDS3.*expected 5 bands"):
-        read_seed_features(copy, subjects=2)
+    if mutate is not None:
+        mutate(copy)
+    if callable(match):
+        match = match(copy)
+    with pytest.raises(exc, match=match):
+        read(copy)
+
+
+def test_label_file_falls_back_on_features_folder(root, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy)
+    (copy / "Preprocessed_EEG" / "label.mat").unlink()
+    assert read_raw_seed(_raw_file(copy))  # falls back on ExtractedFeatures/label.mat
 
 
 def test_wrong_sampling_rate(tmp_path):

@@ -374,27 +374,87 @@ def test_simulated_effects_are_learnable(tmp_path):
 # --------------------------------------------------------------------------- bad input
 
 
-def test_missing_folders(root, tmp_path):
-    with pytest.raises(FileNotFoundError, match="root folder not found"):
-        read_seed_iv_features(tmp_path / "nope")
-    with pytest.raises(FileNotFoundError, match="eeg_feature_smooth"):
-        read_seed_iv_features(tmp_path)
+def _empty_folder(root, tmp_path):
+    (tmp_path / "empty").mkdir()
+    return tmp_path / "empty"
+
+
+def _without_eye(root, tmp_path):
     copy = _copy_to(tmp_path, root)
     shutil.rmtree(copy / "eye_feature_smooth")
-    with pytest.raises(FileNotFoundError, match="eye_feature_smooth.*eye=False"):
-        read_seed_iv_features(copy)
-    assert len(read_seed_iv_features(copy, eye=False)) == 4
+    return copy
+
+
+def _empty_eye_session(root, tmp_path):
+    copy = _without_eye(root, tmp_path)
     (copy / "eye_feature_smooth" / "1").mkdir(parents=True)
-    with pytest.raises(FileNotFoundError, match="Eye feature file not found.*1_20160518.mat"):
-        read_seed_iv_features(copy, sessions=1)
+    return copy
+
+
+def _two_files_one_subject(root, tmp_path):
+    copy = _copy_to(tmp_path, root)
     dup = copy / "eeg_feature_smooth" / "2"
     shutil.copy(dup / "1_20160601.mat", dup / "1_20160602.mat")
-    with pytest.raises(ValueError, match="Two files for subject 1 in the session folder"):
-        read_seed_iv_features(copy, eye=False)
+    return copy
+
+
+def _no_session_folders(root, tmp_path):
     empty = tmp_path / "empty" / "eeg_feature_smooth"
     empty.mkdir(parents=True)
-    with pytest.raises(FileNotFoundError, match="No session folders"):
-        read_seed_iv_features(empty.parent, eye=False)
+    return empty.parent
+
+
+@pytest.mark.parametrize(
+    "make_root, kwargs, exc, match",
+    [
+        pytest.param(
+            lambda root, tmp_path: tmp_path / "nope",
+            {},
+            FileNotFoundError,
+            "root folder not found",
+            id="root-missing",
+        ),
+        pytest.param(
+            _empty_folder, {}, FileNotFoundError, "eeg_feature_smooth", id="eeg-folder-missing"
+        ),
+        pytest.param(
+            _without_eye,
+            {},
+            FileNotFoundError,
+            "eye_feature_smooth.*eye=False",
+            id="eye-folder-missing",
+        ),
+        pytest.param(
+            _empty_eye_session,
+            dict(sessions=1),
+            FileNotFoundError,
+            "Eye feature file not found.*1_20160518.mat",
+            id="eye-file-missing",
+        ),
+        pytest.param(
+            _two_files_one_subject,
+            dict(eye=False),
+            ValueError,
+            "Two files for subject 1 in the session folder",
+            id="two-files-one-subject",
+        ),
+        pytest.param(
+            _no_session_folders,
+            dict(eye=False),
+            FileNotFoundError,
+            "No session folders",
+            id="no-session-folders",
+        ),
+    ],
+)
+def test_missing_folders(root, tmp_path, make_root, kwargs, exc, match):
+    folder = make_root(root, tmp_path)
+    with pytest.raises(exc, match=match):
+        read_seed_iv_features(folder, **kwargs)
+
+
+def test_eye_folder_missing_is_fine_without_eye(root, tmp_path):
+    assert len(read_seed_iv_features(_without_eye(root, tmp_path), eye=False)) == 4
 
 
 def test_missing_and_bad_keys(root, tmp_path):

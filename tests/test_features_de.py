@@ -220,52 +220,117 @@ def test_flat_channel_gives_minus_inf(rng):
     assert np.isneginf(de[:, 1]).all() and np.isfinite(de[:, [0, 2]]).all()
 
 
-def test_bad_input(rng):
-    x = rng.normal(size=(2, 3, 800))
-    with pytest.raises(ValueError, match="sfreq.*required"):
-        compute_de(x)
-    for bad in (-200.0, 0, np.nan, np.inf):
-        with pytest.raises(ValueError, match="sfreq must be a positive"):
-            compute_de(x, bad)
-    with pytest.raises(TypeError, match="sfreq must be a number"):
-        compute_de(x, "200")
+def _bad_x():
+    return np.random.default_rng(0).normal(size=(2, 3, 800))
+
+
+def _with_nan(x):
+    x = x.copy()
+    x[1, 2, 3] = np.nan
+    return x
+
+
+def _with_nan_and_inf(x):
+    x = _with_nan(x)
+    x[0, 0, 0] = np.inf
+    return x
+
+
+def _keep(x):
+    return x
+
+
+# (make data from the (2, 3, 800) array, positional args after the data, kwargs,
+#  exception, message regex)
+_BAD_INPUT = [
+    pytest.param(_keep, (), {}, ValueError, "sfreq.*required", id="sfreq-missing"),
+    *(
+        pytest.param(_keep, (bad,), {}, ValueError, "sfreq must be a positive", id=f"sfreq-{name}")
+        for name, bad in (("negative", -200.0), ("zero", 0), ("nan", np.nan), ("inf", np.inf))
+    ),
+    pytest.param(_keep, ("200",), {}, TypeError, "sfreq must be a number", id="sfreq-str"),
     # gamma (31-50 Hz) is above the Nyquist frequency of 80 Hz data
-    with pytest.raises(ValueError, match="'gamma'.*Nyquist.*sfreq=80"):
-        compute_de(x, 80.0)
-    with pytest.raises(ValueError, match="Nyquist"):
-        compute_de(x, SFREQ, bands={"hf": (60, 100)}, method="gaussian")
+    pytest.param(
+        _keep, (80.0,), {}, ValueError, "'gamma'.*Nyquist.*sfreq=80", id="band-above-nyquist"
+    ),
+    pytest.param(
+        _keep,
+        (SFREQ,),
+        dict(bands={"hf": (60, 100)}, method="gaussian"),
+        ValueError,
+        "Nyquist",
+        id="gaussian-band-at-nyquist",
+    ),
     # 0.5-s windows are shorter than one period of delta's 1 Hz lower edge
-    with pytest.raises(ValueError, match=r"shorter than one period \(1 s\).*'delta'"):
-        compute_de(x[..., :100], SFREQ)
+    pytest.param(
+        lambda x: x[..., :100],
+        (SFREQ,),
+        {},
+        ValueError,
+        r"shorter than one period \(1 s\).*'delta'",
+        id="window-shorter-than-period",
+    ),
+    pytest.param(
+        _keep, (SFREQ,), dict(window=5.0), ValueError, "fewer than one window", id="window-too-long"
+    ),
+    pytest.param(_with_nan, (SFREQ,), {}, ValueError, "data contains 1 NaN", id="data-nan"),
+    pytest.param(
+        _with_nan_and_inf,
+        (SFREQ,),
+        dict(method="gaussian"),
+        ValueError,
+        "1 NaN and 1 infinite",
+        id="data-nan-and-inf-gaussian",
+    ),
+    pytest.param(
+        lambda x: x[0, 0], (SFREQ,), {}, ValueError, "at least 2 dimensions", id="data-1d"
+    ),
+    pytest.param(_keep, (SFREQ,), dict(nfft=512), ValueError, "nfft must be", id="nfft-too-small"),
+    pytest.param(
+        _keep,
+        (SFREQ,),
+        dict(bands={"bad": (8, 4)}),
+        ValueError,
+        "0 < f_lo < f_hi",
+        id="band-reversed",
+    ),
+    pytest.param(_keep, (SFREQ,), dict(bands={"bad": 8}), ValueError, "pair", id="band-not-a-pair"),
+    pytest.param(_keep, (SFREQ,), dict(bands={}), TypeError, "non-empty dict", id="bands-empty"),
+    pytest.param(
+        _keep,
+        (SFREQ,),
+        dict(method="psd"),
+        ValueError,
+        "Invalid value for the 'method' parameter",
+        id="method-unknown",
+    ),
+    pytest.param(
+        _keep,
+        (SFREQ,),
+        dict(window=-1),
+        ValueError,
+        "window must be a positive",
+        id="window-negative",
+    ),
+    pytest.param(_keep, (SFREQ,), dict(n_jobs=0), ValueError, "n_jobs", id="n_jobs-zero"),
+    pytest.param(
+        lambda x: x.astype(complex), (SFREQ,), {}, TypeError, "complex", id="data-complex"
+    ),
+]
+
+
+@pytest.mark.parametrize("make_x, args, kwargs, exc, match", _BAD_INPUT)
+def test_bad_input(make_x, args, kwargs, exc, match):
+    x = make_x(_bad_x())
+    with pytest.raises(exc, match=match):
+        compute_de(x, *args, **kwargs)
+
+
+def test_short_window_options():
+    """on_short= lets windows shorter than one period through, with or without a warning."""
+    x = _bad_x()
     with pytest.warns(RuntimeWarning, match="shorter than one period"):
         de = compute_de(x[..., :100], SFREQ, on_short="warn")
     assert np.isfinite(de).all()
     assert compute_de(x[..., :100], SFREQ, on_short="ignore").shape == (2, 3, 5)
     compute_de(x[..., :200], SFREQ)  # exactly one period: fine (1-s SEED windows)
-    with pytest.raises(ValueError, match="fewer than one window"):
-        compute_de(x, SFREQ, window=5.0)
-    x_nan = x.copy()
-    x_nan[1, 2, 3] = np.nan
-    with pytest.raises(ValueError, match="data contains 1 NaN"):
-        compute_de(x_nan, SFREQ)
-    x_nan[0, 0, 0] = np.inf
-    with pytest.raises(ValueError, match="1 NaN and 1 infinite"):
-        compute_de(x_nan, SFREQ, method="gaussian")
-    with pytest.raises(ValueError, match="at least 2 dimensions"):
-        compute_de(x[0, 0], SFREQ)
-    with pytest.raises(ValueError, match="nfft must be"):
-        compute_de(x, SFREQ, nfft=512)
-    with pytest.raises(ValueError, match="0 < f_lo < f_hi"):
-        compute_de(x, SFREQ, bands={"bad": (8, 4)})
-    with pytest.raises(ValueError, match="pair"):
-        compute_de(x, SFREQ, bands={"bad": 8})
-    with pytest.raises(TypeError, match="non-empty dict"):
-        compute_de(x, SFREQ, bands={})
-    with pytest.raises(ValueError, match="Invalid value for the 'method' parameter"):
-        compute_de(x, SFREQ, method="psd")
-    with pytest.raises(ValueError, match="window must be a positive"):
-        compute_de(x, SFREQ, window=-1)
-    with pytest.raises(ValueError, match="n_jobs"):
-        compute_de(x, SFREQ, n_jobs=0)
-    with pytest.raises(TypeError, match="complex"):
-        compute_de(x.astype(complex), SFREQ)

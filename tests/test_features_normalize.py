@@ -47,23 +47,52 @@ def test_band_scaler_windows_and_per_channel(rng):
     np.testing.assert_array_equal(BandScaler().fit_transform(const), 0.0)
 
 
-def test_band_scaler_errors(rng):
-    x = rng.normal(size=(10, 3, 5))
-    with pytest.raises(NotFittedError):
-        BandScaler().transform(x)
+def _with_nan(x, index):
     bad = x.copy()
-    bad[0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="X contains 1 NaN"):
-        BandScaler().fit(bad)
-    scaler = BandScaler().fit(x)
-    with pytest.raises(ValueError, match="X contains 1 NaN"):
-        scaler.transform(bad)
-    with pytest.raises(ValueError, match="4 bands .* fitted on 5"):
-        scaler.transform(x[..., :4])
-    with pytest.raises(ValueError, match="3 or 4 dimensions"):
-        scaler.fit(x[0])
-    with pytest.raises(ValueError, match="2 channels .* fitted on 3"):
-        BandScaler(per_channel=True).fit(x).transform(x[:, :2])
+    bad[index] = np.nan
+    return bad
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        pytest.param(lambda x: BandScaler().transform(x), NotFittedError, None, id="not-fitted"),
+        pytest.param(
+            lambda x: BandScaler().fit(_with_nan(x, (0, 0, 0))),
+            ValueError,
+            "X contains 1 NaN",
+            id="fit-nan",
+        ),
+        pytest.param(
+            lambda x: BandScaler().fit(x).transform(_with_nan(x, (0, 0, 0))),
+            ValueError,
+            "X contains 1 NaN",
+            id="transform-nan",
+        ),
+        pytest.param(
+            lambda x: BandScaler().fit(x).transform(x[..., :4]),
+            ValueError,
+            "4 bands .* fitted on 5",
+            id="transform-wrong-n_bands",
+        ),
+        pytest.param(
+            lambda x: BandScaler().fit(x).fit(x[0]),
+            ValueError,
+            "3 or 4 dimensions",
+            id="refit-2d",
+        ),
+        pytest.param(
+            lambda x: BandScaler(per_channel=True).fit(x).transform(x[:, :2]),
+            ValueError,
+            "2 channels .* fitted on 3",
+            id="per_channel-wrong-n_channels",
+        ),
+    ],
+)
+def test_band_scaler_errors(rng, call, exc, match):
+    x = rng.normal(size=(10, 3, 5))
+    with pytest.raises(exc, match=match):
+        call(x)
 
 
 def test_eye_rescaler(rng):
@@ -91,22 +120,46 @@ def test_eye_rescaler(rng):
     np.testing.assert_allclose(w_out[:, :3].max(axis=(0, 2, 3)), 1.0)
 
 
-def test_eye_rescaler_errors(rng):
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        pytest.param(lambda x: EyeRescaler().transform(x), NotFittedError, None, id="not-fitted"),
+        pytest.param(
+            lambda x: EyeRescaler().fit(_with_nan(x, (2, 5))),
+            ValueError,
+            "X .*contains 1 NaN.*fill_eye_nan",
+            id="fit-nan",
+        ),
+        pytest.param(
+            lambda x: EyeRescaler().fit(x).transform(_with_nan(x, (2, 5))),
+            ValueError,
+            "contains 1 NaN",
+            id="transform-nan",
+        ),
+        pytest.param(
+            lambda x: EyeRescaler().fit(x).transform(x[:, :30]),
+            ValueError,
+            "30 eye features .* fitted on 31",
+            id="transform-wrong-n_features",
+        ),
+        pytest.param(
+            lambda x: EyeRescaler(low=100.0, high=10.0).fit(x),
+            ValueError,
+            "low < high",
+            id="low-above-high",
+        ),
+        pytest.param(
+            lambda x: EyeRescaler().fit(x[..., None]),
+            ValueError,
+            "2 or 4 dimensions",
+            id="fit-3d",
+        ),
+    ],
+)
+def test_eye_rescaler_errors(rng, call, exc, match):
     x = rng.normal(size=(10, 31))
-    with pytest.raises(NotFittedError):
-        EyeRescaler().transform(x)
-    bad = x.copy()
-    bad[2, 5] = np.nan
-    with pytest.raises(ValueError, match="X .*contains 1 NaN.*fill_eye_nan"):
-        EyeRescaler().fit(bad)
-    with pytest.raises(ValueError, match="contains 1 NaN"):
-        EyeRescaler().fit(x).transform(bad)
-    with pytest.raises(ValueError, match="30 eye features .* fitted on 31"):
-        EyeRescaler().fit(x).transform(x[:, :30])
-    with pytest.raises(ValueError, match="low < high"):
-        EyeRescaler(low=100.0, high=10.0).fit(x)
-    with pytest.raises(ValueError, match="2 or 4 dimensions"):
-        EyeRescaler().fit(x[..., None])
+    with pytest.raises(exc, match=match):
+        call(x)
 
 
 def test_robust_eye_scaler_against_an_independent_computation():

@@ -108,24 +108,65 @@ def test_moving_average_within_trials(rng):
     np.testing.assert_array_equal(moving_average(x2, trial_ids, size=5)[:10], ref[:10])
 
 
-def test_smoothing_errors(trial_data):
+def _nan_in_features(func, features, trial_ids):
+    bad = features.copy()
+    bad[2, 1, 0] = np.nan
+    func(bad, trial_ids)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        pytest.param(
+            lambda func, f, t: func(f[:12], np.r_[t[:10], [3, 3]]),
+            "not contiguous: trial 3 reappears",
+            id="trial-not-contiguous",
+        ),
+        pytest.param(
+            lambda func, f, t: func(f, t[:5]), "trial_ids has 5 entries", id="trial_ids-too-short"
+        ),
+        pytest.param(_nan_in_features, "features contains 1 NaN", id="features-nan"),
+        pytest.param(
+            lambda func, f, t: func(f[:0], t[:0]), "at least one sample", id="no-samples"
+        ),
+    ],
+)
+@pytest.mark.parametrize("func", [smooth_lds, moving_average], ids=lambda f: f.__name__)
+def test_smoothing_errors(trial_data, func, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(func, *trial_data)
+
+
+@pytest.mark.parametrize(
+    "func, kwargs, match",
+    [
+        pytest.param(
+            smooth_lds,
+            dict(observation_noise=0),
+            "observation_noise must be a finite positive",
+            id="smooth_lds-observation_noise-zero",
+        ),
+        pytest.param(
+            smooth_lds,
+            dict(process_noise=-1),
+            "process_noise",
+            id="smooth_lds-process_noise-negative",
+        ),
+        pytest.param(
+            moving_average,
+            dict(size=0),
+            "size must be an int >= 1",
+            id="moving_average-size-zero",
+        ),
+        pytest.param(
+            moving_average,
+            dict(mode="future"),
+            "Invalid value for the 'mode' parameter",
+            id="moving_average-mode-unknown",
+        ),
+    ],
+)
+def test_smoothing_parameter_errors(trial_data, func, kwargs, match):
     features, trial_ids = trial_data
-    for func in (smooth_lds, moving_average):
-        with pytest.raises(ValueError, match="not contiguous: trial 3 reappears"):
-            func(features[:12], np.r_[trial_ids[:10], [3, 3]])
-        with pytest.raises(ValueError, match="trial_ids has 5 entries"):
-            func(features, trial_ids[:5])
-        bad = features.copy()
-        bad[2, 1, 0] = np.nan
-        with pytest.raises(ValueError, match="features contains 1 NaN"):
-            func(bad, trial_ids)
-        with pytest.raises(ValueError, match="at least one sample"):
-            func(features[:0], trial_ids[:0])
-    with pytest.raises(ValueError, match="observation_noise must be a finite positive"):
-        smooth_lds(features, trial_ids, observation_noise=0)
-    with pytest.raises(ValueError, match="process_noise"):
-        smooth_lds(features, trial_ids, process_noise=-1)
-    with pytest.raises(ValueError, match="size must be an int >= 1"):
-        moving_average(features, trial_ids, size=0)
-    with pytest.raises(ValueError, match="Invalid value for the 'mode' parameter"):
-        moving_average(features, trial_ids, mode="future")
+    with pytest.raises(ValueError, match=match):
+        func(features, trial_ids, **kwargs)

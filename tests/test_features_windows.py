@@ -75,29 +75,66 @@ def test_optional_outputs_none(data):
     assert win.eye is None and win.labels is None
 
 
-def test_window_errors(data):
-    features, trial_ids, eye, labels = data
+def _reappearing_trial(features, trial_ids, eye, labels):
     ids = trial_ids.copy()
     ids[-1] = 4  # trial 4 reappears after other trials
-    with pytest.raises(ValueError, match="not contiguous: trial 4 reappears at sample 32"):
-        make_windows(features, ids)
+    make_windows(features, ids)
+
+
+def _nan_in_features(features, trial_ids, eye, labels):
     bad = features.copy()
     bad[3, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="^features contains 1 NaN"):
-        make_windows(bad, trial_ids)
+    make_windows(bad, trial_ids)
+
+
+def _nan_in_eye(features, trial_ids, eye, labels):
     bad_eye = eye.copy()
     bad_eye[5, 1] = np.nan
-    with pytest.raises(ValueError, match="^eye .*contains 1 NaN"):
-        make_windows(features, trial_ids, eye=bad_eye)
-    with pytest.raises(ValueError, match="n_windows must be an int >= 1"):
-        make_windows(features, trial_ids, 0)
-    with pytest.raises(ValueError, match="Invalid value for the 'start' parameter"):
-        make_windows(features, trial_ids, start="zero")
-    with pytest.raises(ValueError, match="shape \\(n_samples, n_channels, n_bands\\)"):
-        make_windows(features[:, 0], trial_ids)
-    with pytest.raises(ValueError, match="trial_ids has 3 entries"):
-        make_windows(features, trial_ids[:3])
-    with pytest.raises(ValueError, match="labels must have shape"):
-        make_windows(features, trial_ids, labels=labels[:-1])
-    with pytest.raises(ValueError, match="eye must have shape"):
-        make_windows(features, trial_ids, eye=eye[:, :, None])
+    make_windows(features, trial_ids, eye=bad_eye)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        pytest.param(
+            _reappearing_trial,
+            "not contiguous: trial 4 reappears at sample 32",
+            id="trial-not-contiguous",
+        ),
+        pytest.param(_nan_in_features, "^features contains 1 NaN", id="features-nan"),
+        pytest.param(_nan_in_eye, "^eye .*contains 1 NaN", id="eye-nan"),
+        pytest.param(
+            lambda f, t, e, l: make_windows(f, t, 0),
+            "n_windows must be an int >= 1",
+            id="n_windows-zero",
+        ),
+        pytest.param(
+            lambda f, t, e, l: make_windows(f, t, start="zero"),
+            "Invalid value for the 'start' parameter",
+            id="start-unknown",
+        ),
+        pytest.param(
+            lambda f, t, e, l: make_windows(f[:, 0], t),
+            "shape \\(n_samples, n_channels, n_bands\\)",
+            id="features-2d",
+        ),
+        pytest.param(
+            lambda f, t, e, l: make_windows(f, t[:3]),
+            "trial_ids has 3 entries",
+            id="trial_ids-too-short",
+        ),
+        pytest.param(
+            lambda f, t, e, l: make_windows(f, t, labels=l[:-1]),
+            "labels must have shape",
+            id="labels-too-short",
+        ),
+        pytest.param(
+            lambda f, t, e, l: make_windows(f, t, eye=e[:, :, None]),
+            "eye must have shape",
+            id="eye-3d",
+        ),
+    ],
+)
+def test_window_errors(data, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(*data)

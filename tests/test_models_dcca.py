@@ -102,18 +102,19 @@ def test_autocast_and_dtypes():
     )
 
 
-def test_invalid_inputs():
-    with pytest.raises(ValueError, match="2-D"):
-        dcca_loss(torch.randn(4), torch.randn(4, 2))
-    with pytest.raises(ValueError, match="same number of samples"):
-        dcca_loss(torch.randn(4, 2), torch.randn(5, 2))
-    with pytest.raises(ValueError, match="at least 2"):
-        dcca_loss(torch.randn(1, 2), torch.randn(1, 2))
-    with pytest.raises(ValueError, match="out_dim"):
-        dcca_loss(torch.randn(4, 2), torch.randn(4, 3), out_dim=3)
-    with pytest.raises(ValueError, match="reg"):
-        dcca_loss(torch.randn(4, 2), torch.randn(4, 3), reg=-1)
-    with pytest.raises(ValueError, match="method"):
-        dcca_loss(torch.randn(4, 2), torch.randn(4, 3), method="svd")
-    with pytest.raises(TypeError, match="tensors"):
-        dcca_loss(np.zeros((4, 2)), torch.randn(4, 2))
+@pytest.mark.parametrize(
+    "h1, h2, kwargs, exc, match",
+    [
+        pytest.param((4,), (4, 2), {}, ValueError, "2-D", id="h1-1d"),
+        pytest.param((4, 2), (5, 2), {}, ValueError, "same number of samples", id="n-mismatch"),
+        pytest.param((1, 2), (1, 2), {}, ValueError, "at least 2", id="one-sample"),
+        pytest.param((4, 2), (4, 3), dict(out_dim=3), ValueError, "out_dim", id="out_dim-too-big"),
+        pytest.param((4, 2), (4, 3), dict(reg=-1), ValueError, "reg", id="reg-negative"),
+        pytest.param((4, 2), (4, 3), dict(method="svd"), ValueError, "method", id="method-unknown"),
+        pytest.param("numpy", (4, 2), {}, TypeError, "tensors", id="h1-numpy"),
+    ],
+)
+def test_invalid_inputs(h1, h2, kwargs, exc, match):
+    h1 = np.zeros((4, 2)) if h1 == "numpy" else torch.randn(*h1)
+    with pytest.raises(exc, match=match):
+        dcca_loss(h1, torch.randn(*h2), **kwargs)

@@ -65,17 +65,33 @@ def test_shapes(kwargs, kernel):
         block.train()
 
 
-def test_invalid_parameters():
-    with pytest.raises(ValueError, match="emb_dim"):
-        HybridBlock(emb_dim=0)
-    with pytest.raises(ValueError, match="kernel_sizes"):
-        HybridBlock(kernel_sizes=())
-    with pytest.raises(ValueError, match="dilation"):
-        HybridBlock(kernel_sizes=(3, 3), dilation=(1, 2, 3))
-    with pytest.raises(ValueError, match="drop_prob"):
-        HybridBlock(drop_prob=1.0)
-    with pytest.raises(TypeError, match="attention_backend"):  # a global switch now
-        HybridBlock(attention_backend="sdpa")
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        pytest.param(dict(emb_dim=0), ValueError, "emb_dim", id="emb_dim-zero"),
+        pytest.param(dict(kernel_sizes=()), ValueError, "kernel_sizes", id="kernel_sizes-empty"),
+        pytest.param(
+            dict(kernel_sizes=(3, 3), dilation=(1, 2, 3)),
+            ValueError,
+            "dilation",
+            id="dilation-length-mismatch",
+        ),
+        pytest.param(dict(drop_prob=1.0), ValueError, "drop_prob", id="drop_prob-one"),
+        # a global switch now (set_cpu_attention_kernel), not a parameter
+        pytest.param(
+            dict(attention_backend="sdpa"),
+            TypeError,
+            "attention_backend",
+            id="attention_backend-removed",
+        ),
+    ],
+)
+def test_invalid_parameters(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        HybridBlock(**kwargs)
+
+
+def test_wrong_embedding_size():
     with pytest.raises(ValueError, match=r"emb_dim=16\)"):
         HybridBlock()(torch.randn(2, 3, 4, 8))
 

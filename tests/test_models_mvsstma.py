@@ -86,28 +86,63 @@ def test_mean_pool_accepts_other_window_lengths():
         _model(pool="flatten")(torch.randn(2, 10, 7, 3))
 
 
-def test_input_validation():
-    model = _model()
-    with pytest.raises(ValueError, match="got 3-D input"):
-        model(torch.randn(2, 10, 4))
-    with pytest.raises(ValueError, match="n_chans, n_times, n_bands"):
-        model(torch.randn(2, 9, 4, 3))
-    with pytest.raises(ValueError, match="n_chans, n_times, n_bands"):
-        model(torch.randn(2, 10, 4, 5))
-    with pytest.raises(ValueError, match="mask_ratio"):
-        model(_x(), mask_ratio=1.0)
-    with pytest.raises(ValueError, match="at least one"):
-        model(_x(), mask_ratio=0.99)
-    with pytest.raises(ValueError, match="masks no channel"):
-        model.forward_pretrain(_x(), mask_ratio=0.01)
-    with pytest.raises(ValueError, match="pool"):
-        _model(pool="max")
-    with pytest.raises(ValueError, match="n_decoder_layers"):
-        _model(n_decoder_layers=-1)
-    with pytest.raises(TypeError, match="activation"):
-        _model(activation=torch.relu)
-    with pytest.raises(RuntimeError, match="no decoder"):
-        _model(n_decoder_layers=0).forward_pretrain(_x())
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        pytest.param(
+            lambda: _model()(torch.randn(2, 10, 4)), ValueError, "got 3-D input", id="input-3d"
+        ),
+        pytest.param(
+            lambda: _model()(torch.randn(2, 9, 4, 3)),
+            ValueError,
+            "n_chans, n_times, n_bands",
+            id="input-wrong-n_chans",
+        ),
+        pytest.param(
+            lambda: _model()(torch.randn(2, 10, 4, 5)),
+            ValueError,
+            "n_chans, n_times, n_bands",
+            id="input-wrong-n_bands",
+        ),
+        pytest.param(
+            lambda: _model()(_x(), mask_ratio=1.0), ValueError, "mask_ratio", id="mask_ratio-one"
+        ),
+        pytest.param(
+            lambda: _model()(_x(), mask_ratio=0.99),
+            ValueError,
+            "at least one",
+            id="mask_ratio-masks-all-channels",
+        ),
+        pytest.param(
+            lambda: _model().forward_pretrain(_x(), mask_ratio=0.01),
+            ValueError,
+            "masks no channel",
+            id="pretrain-masks-no-channel",
+        ),
+        pytest.param(lambda: _model(pool="max"), ValueError, "pool", id="pool-unknown"),
+        pytest.param(
+            lambda: _model(n_decoder_layers=-1),
+            ValueError,
+            "n_decoder_layers",
+            id="n_decoder_layers-negative",
+        ),
+        pytest.param(
+            lambda: _model(activation=torch.relu),
+            TypeError,
+            "activation",
+            id="activation-function-not-class",
+        ),
+        pytest.param(
+            lambda: _model(n_decoder_layers=0).forward_pretrain(_x()),
+            RuntimeError,
+            "no decoder",
+            id="pretrain-without-decoder",
+        ),
+    ],
+)
+def test_input_validation(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
 
 
 @pytest.mark.parametrize(
