@@ -39,7 +39,14 @@ from skorch.utils import to_tensor
 
 from ..utils import check_finite, check_option, logger
 from . import distributed
-from .callbacks import ExactResume, TrialEarlyStopping, fingerprint, warmup_cosine
+from .callbacks import (
+    ExactResume,
+    TrialEarlyStopping,
+    fingerprint,
+    hash_arrays,
+    module_hash,
+    warmup_cosine,
+)
 
 MODALITIES = ("eeg", "eye")
 FUSIONS = ("concat", "attention")
@@ -478,17 +485,25 @@ class _MVSSTMANet:
             raise ValueError(f"groups has {len(self.groups_fit_)} entries but X has "
                              f"{self._n(X)} windows")
         arrays = list(X.values()) if isinstance(X, dict) else [X]
-        self.fingerprint_ = fingerprint(
-            arrays + [y, self.groups_fit_],
-            {**settings, **{k: repr(v) for k, v in self.get_params(deep=False).items()
-                            if k not in ("callbacks", "verbose", "resume", "checkpoint_dir",
-                                         "pretrained")}})
+        # what defines a run: the data, every parameter (the seed, the scaling...) and the
+        # weights of the starting point (a pretrained model or a given network)
+        parts = {**settings, **{k: repr(v) for k, v in self.get_params(deep=False).items()
+                                if k not in ("callbacks", "verbose", "resume", "checkpoint_dir",
+                                             "pretrained", "module")}}
+        parts["data"] = hash_arrays(arrays + [y, self.groups_fit_])
+        parts["pretrained"] = module_hash(getattr(self, "pretrained", None))
+        parts["module"] = module_hash(self.module)
+        self.fingerprint_parts_ = parts
+        self.fingerprint_ = fingerprint([], parts)
         try:
             with self._fork_rng():
                 torch.manual_seed(self._seed(0))
                 NeuralNet.fit(self, X, y)
         finally:
             object.__setattr__(self, "train_task_", None)  # DDP wrappers do not pickle
+            for _, cb in getattr(self, "callbacks_", []):
+                if isinstance(cb, ExactResume):
+                    cb.release()
         # per-process batch-norm statistics (CPU): every process keeps rank 0's
         distributed.broadcast_buffers(self.module_)
         self.module_.eval()

@@ -480,7 +480,7 @@ def run_protocol(
         )
         logger.info(f"Pretrained the {modality} extractor in {time.perf_counter() - t0:.1f} s")
         if fname is not None:
-            files.append(save_model(pretrained[modality], fname))
+            files.append(save_model(pretrained[modality], fname, overwrite=True))
 
     fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
                       n_labels_per=n_labels_per, device=device, random_state=random_state,
