@@ -229,34 +229,33 @@ def check_output_file(fname, *, overwrite=False, kind="model file"):
     return fname
 
 
-def atomic_save(obj, fname) -> Path:
-    """Save ``obj`` to ``fname`` atomically, with a SHA-256 integrity record.
+def atomic_write_bytes(data, fname) -> Path:
+    """Write ``data`` (bytes) to ``fname`` atomically.
 
-    ``obj`` is serialised with :func:`torch.save`; the file holds these bytes
-    and their SHA-256 (checked by :func:`load_file`). The data go to a
-    temporary file next to ``fname`` (``.<name>.<pid>.<random>.tmp``), are
-    flushed to disk, get the permissions of a normal new file (``0o666`` minus
-    the umask) and then replace ``fname`` (:func:`os.replace`); the folder is
-    synced afterwards. Temporary files of dead processes writing ``fname``
-    are removed first.
+    The data go to a temporary file next to ``fname``
+    (``.<name>.<pid>.<random>.tmp``), are flushed to disk, get the permissions
+    of a normal new file (``0o666`` minus the umask) and then replace
+    ``fname`` (:func:`os.replace`); the folder is synced afterwards.
+    Temporary files of dead processes writing ``fname`` are removed first.
+
+    Parameters
+    ----------
+    data : bytes
+        The content.
+    fname : path-like
+        The destination.
+
+    Returns
+    -------
+    fname : pathlib.Path
     """
-    import torch
-
     fname = Path(fname).expanduser()
     fname.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temp_files(fname)
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    payload = buf.getvalue()
-    record = {
-        "format": FILE_FORMAT,
-        "sha256": hashlib.sha256(payload).hexdigest(),
-        "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8),
-    }
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(fname), suffix=".tmp", dir=fname.parent)
     try:
         with os.fdopen(fd, "wb") as fid:
-            torch.save(record, fid)
+            fid.write(data)
             fid.flush()
             os.fsync(fid.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
@@ -267,6 +266,33 @@ def atomic_save(obj, fname) -> Path:
         raise
     _fsync_dir(fname.parent)
     return fname
+
+
+def atomic_write_text(text, fname) -> Path:
+    """Write ``text`` (UTF-8) to ``fname`` atomically (see :func:`atomic_write_bytes`)."""
+    return atomic_write_bytes(text.encode("utf-8"), fname)
+
+
+def atomic_save(obj, fname) -> Path:
+    """Save ``obj`` to ``fname`` atomically, with a SHA-256 integrity record.
+
+    ``obj`` is serialised with :func:`torch.save`; the file holds these bytes
+    and their SHA-256 (checked by :func:`load_file`), written with
+    :func:`atomic_write_bytes`.
+    """
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    payload = buf.getvalue()
+    record = {
+        "format": FILE_FORMAT,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8),
+    }
+    out = io.BytesIO()
+    torch.save(record, out)
+    return atomic_write_bytes(out.getvalue(), fname)
 
 
 def load_file(fname, *, kind="checkpoint"):
