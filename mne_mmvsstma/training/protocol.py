@@ -319,9 +319,9 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
     """
     from ..datasets import read_features
 
-    root = Path(root).expanduser()
-    if not root.is_dir():
-        raise FileNotFoundError(f"Dataset folder does not exist: {root}")
+    from ..utils import check_path
+
+    root = check_path(root, kind="Dataset folder", is_dir=True)  # missing vs a file
     kwargs = {}
     if subjects is not None:
         kwargs["subjects"] = list(subjects)
