@@ -188,7 +188,7 @@ def _check_settings(sidecar, settings, results_csv):
     diff = [k for k in sorted(set(old) | set(settings)) if old.get(k) != settings.get(k)]
     if diff:
         what = ", ".join("the data (recordings selected or their content)" if k == "data"
-                         else f"{k}={old.get(k)!r} (now {settings.get(k)!r})" for k in diff)
+                         else f"{k}={old.get(k)} (now {settings.get(k)})" for k in diff)
         raise ValueError(f"Cannot resume: {results_csv} and the models next to it were "
                          f"computed with other settings ({sidecar}: {what}); use another "
                          "out_dir or resume=False")
