@@ -174,9 +174,7 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.3, n_epochs=100, batch_size=6
         The fitted estimator; pass it to :func:`finetune` or to
         :class:`~mne_mmvsstma.EmotionClassifier` (``pretrained=``).
     """
-    from .estimators import Pretrainer
-
-    from .estimators import check_int
+    from .estimators import Pretrainer, check_int
 
     check_option("modality", modality, ("eeg", "eye"))
     _check_epochs(n_epochs, minimum=1)

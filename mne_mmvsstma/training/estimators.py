@@ -952,8 +952,9 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         ``whitening_``.
         ``max_epochs`` epochs of fine-tuning follow (probe, then fine-tune);
         ``max_epochs=0`` keeps the linear probe. ``None``: the layer starts at
-        random (then ``max_epochs=0``, an untrained classifier, is refused). The default (1.0) and the pure probe of the protocol runner
-        were chosen with ``benchmarks/accuracy.py``.
+        random (then ``max_epochs=0``, an untrained classifier, is refused).
+        The default (1.0) and the pure probe of the protocol runner were
+        chosen with ``benchmarks/accuracy.py``.
     probe_whitening : bool | ``"auto"``
         Whether the probe whitens the features with the Pretrainers'
         ``whitening_``. ``"auto"`` (chosen with ``benchmarks/accuracy.py``):

@@ -318,7 +318,6 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
     recordings : list of FeatureRecording
     """
     from ..datasets import read_features
-
     from ..utils import check_path
 
     root = check_path(root, kind="Dataset folder", is_dir=True)  # missing vs a file
