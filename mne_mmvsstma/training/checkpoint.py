@@ -523,6 +523,7 @@ def save_model(estimator, fname, *, overwrite=False):
                   if hasattr(estimator, a)},
         "history": to_plain(list(estimator.history)),
     }
+    distributed.barrier()  # every process checked fname before rank 0 writes it
     if distributed.is_main_process():
         atomic_save(obj, fname)
         logger.info(f"Saved {name} to {fname}")
