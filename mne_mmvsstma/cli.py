@@ -55,12 +55,43 @@ def _float_list(text):
         raise argparse.ArgumentTypeError(f"expected numbers like '0.3,0.5', got {text!r}") from None
 
 
+def _number(kind, low=None, high=None, *, low_open=False, what=None):
+    """An argparse type: an int or a float within ``[low, high]`` (``(low, high]``)."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+        if kind is float and value != value:  # NaN
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}")
+        bad_low = low is not None and (value <= low if low_open else value < low)
+        bad_high = high is not None and value > high
+        if bad_low or bad_high:
+            lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
+            hi = "" if high is None else f"<= {high}"
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range (must be {' and '.join(b for b in (lo, hi) if b)})")
+        return value
+
+    parse.__name__ = what or kind.__name__
+    return parse
+
+
+POS_INT = _number(int, 1, what="positive int")
+NONNEG_INT = _number(int, 0, what="int >= 0")
+RATIO = _number(float, 0.0, 0.99, what="ratio")
+LR = _number(float, 0.0, 10.0, low_open=True, what="learning rate")
+NONNEG = _number(float, 0.0, what="number >= 0")
+
+
 def _add_common(p, *, seed=True):
     p.add_argument("--device", default=None,
                    help="'cpu', 'cuda', 'cuda:1'... (default: CUDA when available)")
     if seed:
-        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--threads", type=int, default=None,
+        p.add_argument("--seed", type=NONNEG_INT, default=0, help="random seed (default 0)")
+    p.add_argument("--threads", type=POS_INT, default=None,
                    help="torch CPU threads (default: 1 for demo, else torch's choice)")
     p.add_argument("-q", "--quiet", action="store_true", help="only print the results")
 
@@ -69,10 +100,31 @@ def _add_data(p):
     p.add_argument("root", type=Path, help="dataset folder (SEED-IV, SEED-V or SEED layout)")
     p.add_argument("--dataset", default=None, choices=["SEED-IV", "SEED-V", "SEED"],
                    help="dataset name (default: detected from the folder)")
-    p.add_argument("--train-trials", type=int, default=None,
+    p.add_argument("--train-trials", type=POS_INT, default=None,
                    help="training trials per session (default: SEED-IV 16, SEED-V 9, SEED 9)")
     p.add_argument("--fill-eye", default="interpolate",
                    help="method filling NaN eye features (default 'interpolate')")
+
+
+def _add_out(p):
+    p.add_argument("-o", "--out", type=Path, required=True, help="model file to write (.pt)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the model file if it exists (default: refuse)")
+
+
+def _check_outputs(args):
+    """Check the model file and the checkpoint folder before any training."""
+    from .training.checkpoint import check_output_file, check_writable_dir
+
+    out = check_output_file(args.out, overwrite=args.overwrite)
+    root = Path(os.path.abspath(args.root.expanduser()))
+    if Path(os.path.abspath(out)).is_relative_to(root):
+        raise ValueError(f"Refusing to write the model file {out} inside the dataset folder "
+                         f"{root}; choose a file outside it")
+    if args.checkpoint_dir is not None:
+        check_writable_dir(args.checkpoint_dir, kind="--checkpoint-dir")
+    if args.resume and args.checkpoint_dir is None:
+        raise ValueError("--resume needs --checkpoint-dir")
 
 
 def _add_arch(p, default="paper"):
@@ -102,18 +154,18 @@ def build_parser():
                                     "protocol (a few minutes on a laptop CPU)")
     p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_demo"),
                    help="output folder (default ./mmvsstma_demo)")
-    p.add_argument("--subjects", type=int, default=3, help="simulated subjects (default 3)")
-    p.add_argument("--windows", type=int, default=10,
+    p.add_argument("--subjects", type=POS_INT, default=3, help="simulated subjects (default 3)")
+    p.add_argument("--windows", type=POS_INT, default=10,
                    help="4-s windows per simulated trial (default 10)")
-    p.add_argument("--effect-size", type=float, default=1.0,
+    p.add_argument("--effect-size", type=NONNEG, default=1.0,
                    help="emotion effects relative to the real-data calibration (default 1)")
-    p.add_argument("--epochs", type=int, default=0,
+    p.add_argument("--epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the linear probe (default 0: the probe)")
-    p.add_argument("--pretrain-epochs", type=int, default=10,
+    p.add_argument("--pretrain-epochs", type=POS_INT, default=10,
                    help="pretraining epochs (default 10)")
     p.add_argument("--tables", default=DEMO_TABLES,
                    help=f"tables to run among 1,2,3,4,baselines (default {DEMO_TABLES})")
-    p.add_argument("--n-labels", type=int, default=5,
+    p.add_argument("--n-labels", type=POS_INT, default=5,
                    help="labeled windows per training trial in tables 3 and 4 (default 5)")
     _add_arch(p, default="demo")
     _add_common(p)
@@ -123,15 +175,16 @@ def build_parser():
     p = sub.add_parser("pretrain", help="pretrain an EEG or eye extractor (no labels)")
     _add_data(p)
     p.add_argument("--modality", choices=["eeg", "eye"], default="eeg")
-    p.add_argument("-o", "--out", type=Path, required=True, help="model file to write (.pt)")
+    _add_out(p)
     p.add_argument("--subjects", type=_int_list, default=None, help="e.g. 1,2,3 (default all)")
     p.add_argument("--sessions", type=_int_list, default=None, help="e.g. 1,2 (default all)")
     p.add_argument("--all-trials", action="store_true",
                    help="also use the test trials (default: training trials only)")
-    p.add_argument("--epochs", type=int, default=100)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1.5e-4)
-    p.add_argument("--mask-ratio", type=float, default=0.3)
+    p.add_argument("--epochs", type=POS_INT, default=100)
+    p.add_argument("--batch-size", type=POS_INT, default=64)
+    p.add_argument("--lr", type=LR, default=1.5e-4)
+    p.add_argument("--mask-ratio", type=_number(float, 0.0, 0.99, low_open=True,
+                                                what="ratio"), default=0.3)
     _add_arch(p)
     p.add_argument("--checkpoint-dir", type=Path, default=None)
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
@@ -139,9 +192,9 @@ def build_parser():
 
     p = sub.add_parser("finetune", help="fine-tune a classifier on one subject-session")
     _add_data(p)
-    p.add_argument("--subject", type=int, required=True)
-    p.add_argument("--session", type=int, required=True)
-    p.add_argument("-o", "--out", type=Path, required=True, help="model file to write (.pt)")
+    p.add_argument("--subject", type=POS_INT, required=True)
+    p.add_argument("--session", type=POS_INT, required=True)
+    _add_out(p)
     p.add_argument("--fusion", choices=["none", "concat", "attention"], default="none")
     p.add_argument("--modality", choices=["eeg", "eye"], default=None,
                    help="single-modality model (default: the pretrained model's, else eeg)")
@@ -149,18 +202,18 @@ def build_parser():
                    help="EEG extractor written by 'pretrain' (default: random init)")
     p.add_argument("--pretrained-eye", type=Path, default=None,
                    help="eye extractor written by 'pretrain' (default: random init)")
-    p.add_argument("--n-labels", type=int, default=None,
+    p.add_argument("--n-labels", type=POS_INT, default=None,
                    help="labeled windows per training trial (default: all)")
-    p.add_argument("--mask-ratio", type=float, default=0.0)
-    p.add_argument("--dcca-weight", type=float, default=0.1)
-    p.add_argument("--probe-c", type=float, default=PROBE_C,
+    p.add_argument("--mask-ratio", type=RATIO, default=0.0)
+    p.add_argument("--dcca-weight", type=NONNEG, default=0.1)
+    p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
                    help=f"inverse L2 strength of the linear probe (default {PROBE_C}); "
                         "0 disables the probe")
-    p.add_argument("--epochs", type=int, default=0,
+    p.add_argument("--epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the probe (default 0: the probe alone)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--patience", type=int, default=20)
+    p.add_argument("--batch-size", type=POS_INT, default=32)
+    p.add_argument("--lr", type=LR, default=1e-3)
+    p.add_argument("--patience", type=POS_INT, default=20)
     _add_arch(p)
     p.add_argument("--checkpoint-dir", type=Path, default=None)
     p.add_argument("--resume", action="store_true")
@@ -169,10 +222,12 @@ def build_parser():
     p = sub.add_parser("evaluate", help="evaluate a fine-tuned model on the test trials")
     _add_data(p)
     p.add_argument("--model", type=Path, required=True, help="file written by 'finetune'")
-    p.add_argument("--subject", type=int, required=True)
-    p.add_argument("--session", type=int, required=True)
+    p.add_argument("--subject", type=POS_INT, required=True)
+    p.add_argument("--session", type=POS_INT, required=True)
     p.add_argument("--split", choices=["test", "train", "all"], default="test")
-    p.add_argument("--mask-ratio", type=float, default=None,
+    p.add_argument("--batch-size", type=POS_INT, default=None,
+                   help="windows per prediction batch (default 256)")
+    p.add_argument("--mask-ratio", type=RATIO, default=None,
                    help="default: the mask ratio the model was trained with")
     _add_common(p)
 
@@ -183,13 +238,13 @@ def build_parser():
     p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_protocol"))
     p.add_argument("--subjects", type=_int_list, default=None)
     p.add_argument("--sessions", type=_int_list, default=None)
-    p.add_argument("--pretrain-epochs", type=int, default=100)
-    p.add_argument("--finetune-epochs", type=int, default=0,
+    p.add_argument("--pretrain-epochs", type=POS_INT, default=100)
+    p.add_argument("--finetune-epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the linear probe (default 0: the probe)")
-    p.add_argument("--probe-c", type=float, default=PROBE_C,
+    p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
                    help=f"inverse L2 strength of the linear probe (default {PROBE_C}); "
                         "0 disables the probe")
-    p.add_argument("--n-labels", type=int, default=10)
+    p.add_argument("--n-labels", type=POS_INT, default=10)
     p.add_argument("--mask-ratios", type=_float_list, default=[0.3, 0.5, 0.7])
     _add_arch(p)
     p.add_argument("--no-plots", action="store_true")
@@ -255,6 +310,7 @@ def cmd_pretrain(args):
     """Pretrain an extractor on the training trials of a dataset folder."""
     from .training import pretrain, save_model
 
+    _check_outputs(args)
     recs = _recordings(args, args.subjects, args.sessions)
     if args.all_trials:
         from .protocol.runner import _fill_eye
@@ -268,7 +324,7 @@ def cmd_pretrain(args):
         device=args.device, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
         resume=args.resume,
     )
-    save_model(model, args.out)
+    save_model(model, args.out, overwrite=args.overwrite)
     last = model.history[-1, "train_loss"] if len(model.history) else float("nan")
     _print(f"Pretrained {args.modality} extractor on {len(data)} recordings "
            f"({len(model.history)} epochs, final reconstruction loss {last:.4f}) -> {args.out}")
@@ -283,6 +339,7 @@ def cmd_finetune(args):
     """Fine-tune a classifier on the training trials of one subject-session."""
     from .training import finetune, load_model, save_model
 
+    _check_outputs(args)
     train, _ = _split(args, _one_recording(args))
     fusion = None if args.fusion == "none" else args.fusion
     pre = {}
@@ -296,7 +353,7 @@ def cmd_finetune(args):
         modality = args.modality or ("eye" if set(pre) == {"eye"} else "eeg")
         model = pre.get(modality)
         if pre and model is None:
-            raise SystemExit(f"error: no pretrained {modality} model given (--pretrained-"
+            raise ValueError(f"no pretrained {modality} model given (--pretrained-"
                              f"{modality})")
     else:
         modality, model = None, (pre or None)
@@ -308,7 +365,7 @@ def cmd_finetune(args):
         probe_C=args.probe_c or None, device=args.device,
         random_state=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
     )
-    save_model(clf, args.out)
+    save_model(clf, args.out, overwrite=args.overwrite)
     hist = clf.history[clf.best_epoch_ - 1] if len(clf.history) else {}
     va = hist.get("valid_acc")
     va = "" if va is None else f", validation accuracy on held-out trials {100 * va:.1f}%"
@@ -335,7 +392,7 @@ def cmd_evaluate(args):
         raise ValueError(f"{args.model} holds a {type(model).__name__}, not a fine-tuned "
                          "classifier (written by 'finetune')")
     mask_ratio = model.mask_ratio if args.mask_ratio is None else args.mask_ratio
-    res = evaluate(model, [data], mask_ratio=mask_ratio)
+    res = evaluate(model, [data], mask_ratio=mask_ratio, batch_size=args.batch_size)
     names = {v: k for k, v in rec.event_id.items()}
     print(f"sub-{args.subject} ses-{args.session} {args.split} trials: accuracy "
           f"{100 * res['accuracy']:.2f}% on {res['n_samples']} windows "
@@ -379,6 +436,10 @@ COMMANDS = {
 }
 
 
+# errors that report a problem with the user's files, data or settings
+USER_ERRORS = (ValueError, OSError, FloatingPointError)
+
+
 def main(argv=None):
     """Entry point of ``mne-mmvsstma``; returns the exit status."""
     # OpenMP threads spin-wait by default, which makes torch many times slower
@@ -392,9 +453,12 @@ def main(argv=None):
     _setup(args)
     try:
         return COMMANDS[args.command](args)
-    except (FileNotFoundError, NotADirectoryError, ValueError, OSError) as exc:
-        print(f"mne-mmvsstma {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+    except USER_ERRORS as exc:
+        # a problem with the input (files, data, settings): one line, exit status 2 as
+        # argparse's own errors; genuine bugs keep their traceback
+        msg = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"mne-mmvsstma {args.command}: error: {msg}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

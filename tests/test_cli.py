@@ -94,10 +94,10 @@ def test_protocol_command(seed_iv_root, tmp_path, capsys):
 def test_cli_errors(seed_iv_root, tmp_path, capsys):
     ret = main(["evaluate", str(seed_iv_root), "--model", str(tmp_path / "missing.pt"),
                 "--subject", "1", "--session", "1", "--train-trials", "8", "-q"])
-    assert ret == 1
+    assert ret == 2
     assert "model does not exist" in capsys.readouterr().err
     ret = main(["protocol", str(tmp_path / "nope"), "--tables", "2", "-q"])
-    assert ret == 1
+    assert ret == 2
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["protocol", str(seed_iv_root), "--subjects", "a,b"])

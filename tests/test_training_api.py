@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mne_mmvsstma import Pretrainer  # noqa: E402
 from mne_mmvsstma.training import (  # noqa: E402
     evaluate,
     finetune,
@@ -45,7 +46,7 @@ FIT = dict(n_epochs=6, batch_size=16, verbose=False)
 
 def test_pretrain_lowers_reconstruction_loss():
     eeg, _, _, _ = _simulate()
-    init = pretrain(eeg, n_epochs=0, model_kwargs=TINY, verbose=False)
+    init = Pretrainer(**TINY, max_epochs=0).fit(eeg)  # untrained baseline
     model = pretrain(eeg, n_epochs=15, batch_size=16, lr=3e-3, model_kwargs=TINY,
                      verbose=False)
     assert len(init.history) == 0 and len(model.history) == 15
@@ -161,7 +162,7 @@ BAD = {
     "evaluate-no-y": (lambda d: evaluate(finetune(d[0], d[2], model_kwargs=TINY, n_epochs=1,
                                                   verbose=False), d[0], verbose=False),
                       "y is required"),
-    "evaluate-pretrainer": (lambda d: evaluate(pretrain(d[0], n_epochs=0, model_kwargs=TINY,
+    "evaluate-pretrainer": (lambda d: evaluate(pretrain(d[0], n_epochs=1, model_kwargs=TINY,
                                                         verbose=False), d[0], d[2],
                                                verbose=False), "fitted EmotionClassifier"),
     "model-kwargs-shape": (lambda d: pretrain(d[0], model_kwargs={"n_chans": 3},

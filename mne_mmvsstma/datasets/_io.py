@@ -48,8 +48,10 @@ _READ_ERRORS = (
 )
 
 
-def _mat_error(fname: Path, err: Exception) -> ValueError:
+def _mat_error(fname: Path, err: Exception) -> Exception:
     msg = str(err)
+    if isinstance(err, PermissionError):  # not a damaged file: say what it is
+        return PermissionError(f"Could not read {fname}: permission denied")
     if isinstance(err, NotImplementedError) or "HDF" in msg or "7.3" in msg:
         return ValueError(
             f"Could not read {fname}: MATLAB v7.3 (HDF5) files are not supported; "

@@ -22,7 +22,9 @@ class DifferentialEntropy(TransformerMixin, BaseEstimator):
 
     - :class:`mne.Epochs`: channels (``picks``), sampling frequency and
       channel names come from ``info``; data are read in ``units``
-      (microvolts by default).
+      (microvolts by default). The list of one-epoch Epochs into which
+      scikit-learn's splitters (``cross_val_score``...) index an Epochs
+      object is joined back (:func:`mne.concatenate_epochs`).
     - 3-D arrays ``(n_samples, n_channels, n_times)``; ``sfreq`` is required.
     - 2-D arrays ``(n_samples, n_times)``, taken as a single channel (this is
       what scikit-learn's generic estimator checks pass); ``sfreq`` is required.
@@ -129,6 +131,26 @@ class DifferentialEntropy(TransformerMixin, BaseEstimator):
             )
         return X
 
+    @staticmethod
+    def _gather_epochs(X):
+        """Join the list of one-epoch Epochs that scikit-learn's splitters make of Epochs.
+
+        ``cross_val_score`` and other splitters index an :class:`mne.Epochs`
+        object epoch by epoch, which gives a list of Epochs; they are joined
+        again here (:func:`mne.concatenate_epochs`).
+        """
+        if isinstance(X, (list, tuple)) and len(X) and any(
+                isinstance(x, mne.BaseEpochs) for x in X):
+            if not all(isinstance(x, mne.BaseEpochs) for x in X):
+                raise TypeError("X mixes mne.Epochs and other objects; pass one Epochs "
+                                "object or an array (epochs.get_data())")
+            try:
+                return mne.concatenate_epochs(list(X), add_offset=True, verbose=False)
+            except (ValueError, RuntimeError) as exc:
+                raise ValueError(f"X is a list of Epochs that cannot be joined ({exc}); pass "
+                                 "one Epochs object or an array (epochs.get_data())") from None
+        return X
+
     def _epochs_sfreq(self, X):
         sfreq = float(X.info["sfreq"])
         if self.sfreq is not None and not np.isclose(_check_sfreq(self.sfreq), sfreq):
@@ -153,6 +175,7 @@ class DifferentialEntropy(TransformerMixin, BaseEstimator):
         self : DifferentialEntropy
             The transformer.
         """
+        X = self._gather_epochs(X)
         if isinstance(X, mne.BaseEpochs):
             sfreq = self._epochs_sfreq(X)
             from mne._fiff.pick import _picks_to_idx
@@ -193,6 +216,7 @@ class DifferentialEntropy(TransformerMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=False,
         )
+        X = self._gather_epochs(X)
         if isinstance(X, mne.BaseEpochs):
             self._epochs_sfreq(X)
             de = compute_de(X, picks=self.picks, units=self.units, **kwargs)

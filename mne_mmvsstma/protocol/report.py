@@ -192,10 +192,15 @@ def write_tables(results, out_dir, *, paper=True):
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summarize(results)
     files = [out_dir / "results.csv", out_dir / "summary.csv", out_dir / "summary.md"]
-    results.to_csv(files[0], index=False)
-    summary.to_csv(files[1], index=False, float_format="%.4f")
-    files[2].write_text(
-        "# Multimodal MV-SSTMA results\n\n" + format_summary(summary, markdown=True, paper=paper)
+    from ..training.checkpoint import (
+        atomic_write_text,  # every file replaced whole, never half-written
+    )
+
+    atomic_write_text(results.to_csv(index=False), files[0])
+    atomic_write_text(summary.to_csv(index=False, float_format="%.4f"), files[1])
+    atomic_write_text(
+        "# Multimodal MV-SSTMA results\n\n" + format_summary(summary, markdown=True, paper=paper),
+        files[2],
     )
     return summary, files
 

@@ -160,6 +160,77 @@ def _parse_tables(tables):
     return list(dict.fromkeys(tables))
 
 
+SETTINGS_FORMAT = "mne_mmvsstma-protocol-settings"
+
+
+def _data_hash(recs):
+    """SHA-256 of the recordings of a run (features, labels, trials)."""
+    from ..training.callbacks import hash_arrays
+
+    arrays = []
+    for r in recs:
+        arrays += [r.eeg, r.eye, r.labels, r.trial_ids, np.array([r.subject, r.session])]
+    return hash_arrays(arrays)
+
+
+def _check_settings(sidecar, settings, results_csv):
+    """Refuse to resume from a folder written with other settings (names the files)."""
+    try:
+        stored = json.loads(sidecar.read_text())
+    except OSError as exc:
+        raise OSError(f"Cannot resume: cannot read {sidecar} ({exc})") from None
+    except ValueError as exc:
+        raise ValueError(f"Cannot resume: {sidecar} is not valid JSON ({exc}); it is "
+                         "truncated or corrupt") from None
+    if not isinstance(stored, dict) or stored.get("format") != SETTINGS_FORMAT:
+        raise ValueError(f"Cannot resume: {sidecar} is not a protocol settings file")
+    old = stored.get("settings", {})
+    diff = [k for k in sorted(set(old) | set(settings)) if old.get(k) != settings.get(k)]
+    if diff:
+        what = ", ".join("the data (recordings selected or their content)" if k == "data"
+                         else f"{k}={old.get(k)} (now {settings.get(k)})" for k in diff)
+        raise ValueError(f"Cannot resume: {results_csv} and the models next to it were "
+                         f"computed with other settings ({sidecar}: {what}); use another "
+                         "out_dir or resume=False")
+
+
+def _read_results(results_csv, columns):
+    """Rows of a ``results.csv``, each checked; errors name the file and the line."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(results_csv, dtype={"table": str})
+    except OSError as exc:
+        raise OSError(f"Cannot read {results_csv}: {exc}") from None
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValueError(f"{results_csv} is truncated or corrupt ({exc}); delete it to "
+                         "recompute its results") from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{results_csv} lacks the columns {missing}; it is truncated or "
+                         "not a results file")
+    rows = df.to_dict("records")
+    for i, r in enumerate(rows):
+        line = i + 2  # the header is line 1
+        try:
+            if any(pd.isna(r[c]) for c in columns):
+                raise ValueError("missing values")
+            r["subject"], r["session"] = int(r["subject"]), int(r["session"])
+            for c in ("n_train", "n_labeled", "n_test", "n_classes"):
+                r[c] = int(r[c])
+            r["accuracy"] = float(r["accuracy"])
+            if not 0.0 <= r["accuracy"] <= 1.0:
+                raise ValueError(f"accuracy {r['accuracy']} not in [0, 1]")
+            classes = json.loads(r["classes"])
+            cm = np.asarray(json.loads(r["confusion_matrix"]))
+            if cm.shape != (len(classes), len(classes)) or len(classes) != r["n_classes"]:
+                raise ValueError("confusion matrix and classes do not match")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{results_csv}, line {line}: invalid row ({exc}); the file is "
+                             "truncated or corrupt (delete it to recompute)") from None
+    return rows
+
+
 @dataclasses.dataclass
 class ProtocolResult:
     """Results of :func:`run_protocol`.
@@ -247,10 +318,9 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
     recordings : list of FeatureRecording
     """
     from ..datasets import read_features
+    from ..utils import check_path
 
-    root = Path(root).expanduser()
-    if not root.is_dir():
-        raise FileNotFoundError(f"Dataset folder does not exist: {root}")
+    root = check_path(root, kind="Dataset folder", is_dir=True)  # missing vs a file
     kwargs = {}
     if subjects is not None:
         kwargs["subjects"] = list(subjects)
@@ -403,7 +473,10 @@ def run_protocol(
         Write PNG figures (needs ``out_dir``).
     resume : bool
         Reuse ``results.csv`` rows and pretrained models already in
-        ``out_dir`` and run only what is missing.
+        ``out_dir`` and run only what is missing. The settings and a hash of
+        the data of a run are stored in ``results_settings.json``; resuming
+        with other settings or data is refused, and so is a damaged
+        ``results.csv`` (every file is replaced whole, never half-written).
     %(device)s
     %(random_state)s
         The same seed is used for every fit (reproducible as a whole).
@@ -418,7 +491,7 @@ def run_protocol(
     import pandas as pd
 
     from ..training.api import pretrain
-    from ..training.checkpoint import load_model, save_model
+    from ..training.checkpoint import _dataset_root_of, atomic_write_text, load_model, save_model
     from .baselines import svm_baseline
     from .report import RESULT_COLUMNS, write_tables
 
@@ -428,6 +501,12 @@ def run_protocol(
     mask_ratios = tuple(float(r) for r in mask_ratios)
     if out_dir is not None:
         out_dir = Path(out_dir).expanduser()
+        inside = _dataset_root_of(out_dir / "results.csv")
+        if inside is not None:
+            raise ValueError(f"Refusing to write the protocol's files inside the dataset "
+                             f"folder {inside} (out_dir={out_dir}); choose another out_dir")
+        if out_dir.exists() and not out_dir.is_dir():
+            raise NotADirectoryError(f"out_dir {out_dir} is a file, not a folder")
         out_dir.mkdir(parents=True, exist_ok=True)
     elif resume:
         raise ValueError("resume=True needs out_dir")
@@ -443,12 +522,37 @@ def run_protocol(
         f"{len(rows)} results per recording"
     )
 
-    # previous results (resume)
+    # previous results (resume), bound to the settings and data they were computed with
     results_csv = None if out_dir is None else out_dir / "results.csv"
+    columns = RESULT_COLUMNS + ["classes", "confusion_matrix"]
+    settings = {k: repr(v) for k, v in dict(
+        dataset=dataset, n_train_trials=[len(np.unique(tr.trial_ids)) for tr, _ in splits],
+        n_labels=n_labels, n_labels_per=n_labels_per, mask_ratios=mask_ratios,
+        pretrain_mask_ratio=pretrain_mask_ratio, pretrain_epochs=pretrain_epochs,
+        finetune_epochs=finetune_epochs, pretrain_batch_size=pretrain_batch_size,
+        batch_size=batch_size, model_kwargs=model_kwargs, eye_model_kwargs=eye_model_kwargs,
+        fusion_dim=fusion_dim, patience=patience, pretrain_kwargs=pretrain_kwargs,
+        classifier_kwargs=classifier_kwargs, svm_kernel=svm_kernel, svm_C=svm_C,
+        fill_eye=fill_eye, random_state=random_state).items()}
+    settings["data"] = _data_hash(recs)
+    sidecar = None if out_dir is None else out_dir / "results_settings.json"
     done = []
-    if resume and results_csv.exists():
-        done = pd.read_csv(results_csv).to_dict("records")
-        logger.info(f"Resuming: {len(done)} results read from {results_csv}")
+    if resume:
+        models = out_dir / "models"
+        if sidecar.exists():
+            _check_settings(sidecar, settings, results_csv)
+        elif results_csv.exists() or any(models.glob("pretrained_*.pt")):
+            raise ValueError(f"Cannot resume from {out_dir}: {sidecar.name} (the settings of "
+                             f"{results_csv.name} and the models) is missing; use another "
+                             "out_dir or resume=False")
+        if results_csv.exists():
+            done = _read_results(results_csv, columns)
+            logger.info(f"Resuming: {len(done)} results read from {results_csv}")
+    if sidecar is not None and distributed.is_main_process():
+        from ..training.checkpoint import atomic_write_text
+
+        atomic_write_text(json.dumps({"format": SETTINGS_FORMAT, "settings": settings},
+                                     indent=1), sidecar)
     done_keys = {(str(r["table"]), r["model"], r["setting"], int(r["subject"]),
                   int(r["session"])) for r in done}
     files = []
@@ -480,7 +584,8 @@ def run_protocol(
         )
         logger.info(f"Pretrained the {modality} extractor in {time.perf_counter() - t0:.1f} s")
         if fname is not None:
-            files.append(save_model(pretrained[modality], fname))
+            fname.parent.mkdir(exist_ok=True)
+            files.append(save_model(pretrained[modality], fname, overwrite=True))
 
     fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
                       n_labels_per=n_labels_per, device=device, random_state=random_state,
@@ -519,11 +624,11 @@ def run_protocol(
                              f"{setting}: {100 * res['accuracy']:.2f}% "
                              f"({time.perf_counter() - t0:.1f} s)")
                 if results_csv is not None and distributed.is_main_process():
-                    pd.DataFrame(done + new_rows).to_csv(results_csv, index=False)
+                    atomic_write_text(pd.DataFrame(done + new_rows, columns=columns)
+                                      .to_csv(index=False), results_csv)
                 pbar.set_postfix_str(f"sub-{rec.subject} ses-{rec.session} {model_name}")
                 pbar.update(1)
 
-    columns = RESULT_COLUMNS + ["classes", "confusion_matrix"]
     results = pd.DataFrame(done + new_rows, columns=columns)
     results["table"] = results["table"].astype(str)
     order = {(r[0], r[1], r[2]): i for i, r in enumerate(rows)}

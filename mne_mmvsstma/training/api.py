@@ -16,6 +16,50 @@ from ..utils import check_int, check_option, fill_doc, logger, verbose
 from ._data import _as_recordings, as_inputs, check_labels, recordings_to_inputs
 
 
+def _identity(data):
+    """``(data, dataset, event_id)`` of recordings or Epochs (folders are read once)."""
+    from ._data import _is_epochs
+
+    recs = _as_recordings(data, "X")
+    if recs is not None:
+        datasets = sorted({str(r.dataset) for r in recs})
+        if len(datasets) > 1:
+            raise ValueError(f"X mixes recordings of several datasets ({datasets})")
+        event_id = getattr(recs[0], "event_id", None)
+        return recs, datasets[0], None if event_id is None else dict(event_id)
+    if _is_epochs(data):
+        return data, None, dict(data.event_id)
+    return data, None, None
+
+
+def _check_identity(model, dataset, event_id):
+    """Refuse data of another dataset / label coding than the model's (names both)."""
+    mine = getattr(model, "dataset_", None)
+    my_ids = getattr(model, "event_id_", None)
+    if mine is not None and dataset is not None and mine != dataset:
+        raise ValueError(
+            f"The classifier was fitted on {mine} data (event_id {my_ids}) but X is {dataset} "
+            f"data (event_id {event_id}); a classifier only predicts the dataset and "
+            "emotion coding it was fitted on")
+    if my_ids is not None and event_id is not None and \
+            {str(k): int(v) for k, v in my_ids.items()} != \
+            {str(k): int(v) for k, v in event_id.items()}:
+        raise ValueError(
+            f"The classifier was fitted with event_id {my_ids} ({mine or 'unknown dataset'}) "
+            f"but X has event_id {event_id} ({dataset or 'unknown dataset'}); the label "
+            "codes mean other emotions")
+
+
+def _check_epochs(n_epochs, *, minimum):
+    from .estimators import check_int
+
+    n_epochs = check_int(n_epochs, "n_epochs", minimum=0)
+    if n_epochs < minimum:
+        raise ValueError(f"n_epochs={n_epochs} would return an untrained model; pass "
+                         f"n_epochs >= {minimum}")
+    return n_epochs
+
+
 def _device(device):
     return "auto" if device is None else device
 
@@ -102,9 +146,11 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.3, n_epochs=100, batch_size=6
         The fitted estimator; pass it to :func:`finetune` or to
         :class:`~mne_mmvsstma.EmotionClassifier` (``pretrained=``).
     """
-    from .estimators import Pretrainer
+    from .estimators import Pretrainer, check_int
 
     check_option("modality", modality, ("eeg", "eye"))
+    _check_epochs(n_epochs, minimum=1)
+    check_int(batch_size, "batch_size")
     recs = _as_recordings(data, "data")
     if recs is not None:
         inp = recordings_to_inputs(recs, need=(modality,), n_windows=n_windows,
@@ -119,7 +165,12 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.3, n_epochs=100, batch_size=6
         lr=lr, optimizer__weight_decay=weight_decay, scale=scale, device=_device(device),
         random_state=random_state, checkpoint_dir=checkpoint_dir, resume=resume,
         verbose=_skorch_verbose(), **_arch_kwargs(model_kwargs), **kwargs)
-    return est.fit(getattr(inp, modality), groups=inp.trial_ids)
+    est.fit(getattr(inp, modality), groups=inp.trial_ids)
+    if recs is not None:
+        est.dataset_ = str(recs[0].dataset)
+        ev = getattr(recs[0], "event_id", None)
+        est.event_id_ = None if ev is None else dict(ev)
+    return est
 
 
 def _select_labeled(n, trial_ids, n_labels, per):
@@ -233,8 +284,9 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
     classifier : EmotionClassifier
         The fitted estimator.
     """
-    from .estimators import EmotionClassifier, TrialSplit
+    from .estimators import EmotionClassifier, TrialSplit, check_int
 
+    check_int(batch_size, "batch_size")
     if fusion is not None:
         check_option("fusion", fusion, ("concat", "attention"))
     check_option("n_labels_per", n_labels_per, ("trial", "total"))
@@ -249,6 +301,7 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
         X, X_eye = X_eye, None
     if fusion is None and X_eye is not None:
         raise ValueError("X_eye was given but fusion=None (single-modality model)")
+    X, dataset, event_id = _identity(X)
     inp = as_inputs(X, need=need, labels=y, X_eye=X_eye, trial_ids=trial_ids,
                     n_windows=n_windows, fill_eye=fill_eye, name="X")
     if inp.labels is None:
@@ -278,6 +331,7 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
         **_arch_kwargs(model_kwargs, decoder=False), **kwargs)
     est.fit(Xfit, labels, groups=inp.trial_ids)
     est.n_labels_ = n_labels
+    est.dataset_, est.event_id_ = dataset, event_id
     return est
 
 
@@ -290,8 +344,13 @@ def _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows):
     need = model.modalities_
     shapes = model.input_shapes_
     n_windows = n_windows or shapes[need[0]][2]
+    if n_windows != shapes[need[0]][2]:
+        raise ValueError(f"n_windows={n_windows} but the classifier was fitted on windows of "
+                         f"T={shapes[need[0]][2]} samples")
     if need == ("eye",) and X is None and X_eye is not None:
         X, X_eye = X_eye, None
+    X, dataset, event_id = _identity(X)
+    _check_identity(model, dataset, event_id)
     inp = as_inputs(X, need=need, X_eye=X_eye, trial_ids=trial_ids, n_windows=n_windows,
                     fill_eye=fill_eye, name="X")
     Xt = {m: getattr(inp, m) for m in need} if model.fusion is not None \
@@ -302,7 +361,7 @@ def _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows):
 @verbose
 @fill_doc
 def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, trial_ids=None,
-                  fill_eye=None, verbose=None):
+                  fill_eye=None, batch_size=None, verbose=None):
     """Class probabilities of a fine-tuned classifier for MNE-side inputs.
 
     Parameters
@@ -320,6 +379,9 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
         Window length when windows are stacked here (``None``: the model's).
     %(trial_ids_opt)s
     %(fill_eye)s
+    batch_size : int | None
+        Windows per prediction batch (``None``: the classifier's
+        ``iterator_valid__batch_size``, 256 by default).
     %(verbose)s
 
     Returns
@@ -328,22 +390,38 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
         Probabilities in the order of ``model.classes_``.
     labels : ndarray | None
         Labels found in the input (recordings / Epochs), else None.
+
+    Notes
+    -----
+    Data of another dataset or emotion coding (``event_id``) than the
+    classifier was fitted on, or windows of another length or feature shape,
+    are refused.
     """
+    from .estimators import check_int
+
+    check_int(batch_size, "batch_size", none=True)
     Xt, labels = _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows)
-    if mask_ratio is None or mask_ratio == model.mask_ratio:
-        return model.predict_proba(Xt), labels
-    old = model.mask_ratio
-    model.mask_ratio = mask_ratio
+    key = "iterator_valid__batch_size"
+    old = model.mask_ratio, model.__dict__.get(key)
+    if mask_ratio is not None:
+        model.mask_ratio = mask_ratio
+    if batch_size is not None:
+        setattr(model, key, batch_size)
     try:
         return model.predict_proba(Xt), labels
     finally:
-        model.mask_ratio = old
+        model.mask_ratio = old[0]
+        if batch_size is not None:
+            if old[1] is None:
+                delattr(model, key)
+            else:
+                setattr(model, key, old[1])
 
 
 @verbose
 @fill_doc
 def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, trial_ids=None,
-             fill_eye=None, verbose=None):
+             fill_eye=None, batch_size=None, verbose=None):
     """Evaluate a fine-tuned classifier on test data.
 
     Parameters
@@ -363,6 +441,8 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
         Window length when windows are stacked here.
     %(trial_ids_opt)s
     %(fill_eye)s
+    batch_size : int | None
+        Windows per prediction batch (see :func:`predict_proba`).
     %(verbose)s
 
     Returns
@@ -376,7 +456,8 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
     from sklearn.metrics import confusion_matrix
 
     proba, found = predict_proba(model, X, X_eye=X_eye, mask_ratio=mask_ratio,
-                                 n_windows=n_windows, trial_ids=trial_ids, fill_eye=fill_eye)
+                                 n_windows=n_windows, trial_ids=trial_ids, fill_eye=fill_eye,
+                                 batch_size=batch_size)
     classes = np.asarray(model.classes_)
     y = found if y is None else y
     if y is None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
+import socket
 from functools import partial
 from pathlib import Path
 
@@ -19,7 +21,16 @@ from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 
 from ..utils import logger
 from . import distributed
-from .checkpoint import CHECKPOINT_FORMAT, atomic_save, from_plain, load_file, to_plain
+from .checkpoint import (
+    CHECKPOINT_FORMAT,
+    _pid_alive,
+    atomic_save,
+    check_writable_dir,
+    clean_stale_temp_files,
+    from_plain,
+    load_file,
+    to_plain,
+)
 
 
 class TrialEarlyStopping(EarlyStopping):
@@ -87,6 +98,92 @@ def fingerprint(arrays, settings) -> str:
     return h.hexdigest()
 
 
+def hash_arrays(arrays) -> str:
+    """SHA-256 of a list of arrays (dtype, shape and bytes; ``None`` entries allowed)."""
+    return fingerprint(arrays, {})
+
+
+def module_hash(obj) -> str | None:
+    """SHA-256 of the weights of a network, a fitted estimator or a dict of them (or None)."""
+    import torch
+
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return repr(sorted((k, module_hash(v)) for k, v in obj.items()))
+    module = getattr(obj, "module_", obj)
+    if not isinstance(module, torch.nn.Module):
+        return repr(obj)
+    items = sorted(module.state_dict().items())
+    h = hashlib.sha256(repr([(k, tuple(v.shape)) for k, v in items]).encode())
+    h.update(hash_arrays([v.detach().cpu().float().numpy() for _, v in items]).encode())
+    return h.hexdigest()
+
+
+class CheckpointLock:
+    """A lock file (``<checkpoint>.lock``) that keeps two processes off one checkpoint.
+
+    The file holds the process id and the host name of its owner. A lock left
+    by a process that no longer runs on this host is taken over (logged); a
+    lock of a running process, or of another host, is refused with the name
+    of the lock file to delete when that process is known to be gone.
+
+    Parameters
+    ----------
+    fname : path-like
+        The checkpoint file the lock protects.
+    """
+
+    def __init__(self, fname):
+        self.fname = Path(fname).expanduser()
+        self.lock = self.fname.with_name(self.fname.name + ".lock")
+        self.held = False
+
+    def _owner(self):
+        try:
+            pid, host = self.lock.read_text().split()[:2]
+            return int(pid), host
+        except (OSError, ValueError):
+            return None, None
+
+    def acquire(self):
+        """Create the lock file, or raise :class:`FileExistsError` if another run holds it."""
+        me = socket.gethostname()
+        for _ in range(3):
+            try:
+                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+            except FileExistsError:
+                pid, host = self._owner()
+                if pid is not None and host == me and pid != os.getpid() \
+                        and not _pid_alive(pid):
+                    logger.warning(f"Removing the stale lock {self.lock} of process {pid}, "
+                                   "which no longer runs")
+                    try:
+                        self.lock.unlink()
+                    except FileNotFoundError:
+                        pass
+                    continue
+                owner = "an unknown process" if pid is None else f"process {pid} on {host}"
+                raise FileExistsError(
+                    f"The checkpoint {self.fname} is in use by {owner} (lock file "
+                    f"{self.lock}); two runs cannot share a checkpoint: use another "
+                    f"checkpoint_dir, or delete {self.lock} if that run is gone") from None
+            with os.fdopen(fd, "w") as fid:
+                fid.write(f"{os.getpid()} {me}\n")
+            self.held = True
+            return self
+        raise FileExistsError(f"Could not take the lock {self.lock} of {self.fname}")
+
+    def release(self):
+        """Remove the lock file if this object holds it."""
+        if self.held:
+            self.held = False
+            try:
+                self.lock.unlink()
+            except FileNotFoundError:
+                pass
+
+
 def _state_dict(module):
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
@@ -108,12 +205,61 @@ class ExactResume(Callback):
         Checkpoint file.
     resume : bool
         Load ``fname`` at the start of training when it exists. A checkpoint of
-        other data or settings (another fingerprint) is refused.
+        other data or settings (another fingerprint: the training arrays,
+        labels and trial ids, the seed, every estimator parameter, the weights
+        of the pretrained starting point) is refused, naming what differs.
+
+    Notes
+    -----
+    While a fit runs, a lock file ``<fname>.lock`` keeps other processes from
+    writing or resuming the same checkpoint (see :class:`CheckpointLock`).
+    The checkpoint folder is checked to be writable before training starts.
     """
 
     def __init__(self, fname, resume=False):
         self.fname = fname
         self.resume = resume
+
+    def initialize(self):  # noqa: D102
+        self.lock_ = None
+        return self
+
+    def release(self):
+        """Release the checkpoint lock (at the end of a fit, also a failed one)."""
+        lock = getattr(self, "lock_", None)
+        if lock is not None:
+            lock.release()
+        self.lock_ = None
+
+    def _acquire(self, fname):
+        if not distributed.is_main_process():
+            return
+        check_writable_dir(fname.parent, kind="checkpoint_dir")
+        fname.parent.mkdir(parents=True, exist_ok=True)
+        if fname.exists() and not os.access(fname, os.W_OK):
+            raise PermissionError(f"Cannot write the checkpoint {fname}: permission denied")
+        self.release()
+        self.lock_ = CheckpointLock(fname).acquire()
+        clean_stale_temp_files(fname)
+
+    @staticmethod
+    def _mismatch(stored, current):
+        """Names of what differs between two fingerprint descriptions."""
+        if not isinstance(stored, dict):
+            return "other data or settings"
+        keys = sorted(set(stored) | set(current))
+        diff = [k for k in keys if stored.get(k) != current.get(k)]
+        if not diff:
+            return "other data or settings"
+        parts = []
+        for k in diff:
+            if k == "data":
+                parts.append("the training data (arrays, labels or trial ids)")
+            elif k == "pretrained":
+                parts.append("the pretrained starting point")
+            else:
+                parts.append(f"{k}={stored.get(k)} (now {current.get(k)})")
+        return ", ".join(parts)
 
     def _callback(self, net, cls):
         for _, cb in net.callbacks_:
@@ -126,6 +272,7 @@ class ExactResume(Callback):
         from skorch.history import History
 
         fname = Path(self.fname).expanduser()
+        self._acquire(fname)
         if not self.resume:
             return
         if not fname.exists():
@@ -135,9 +282,12 @@ class ExactResume(Callback):
         if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
             raise ValueError(f"{fname} is not a mne_mmvsstma training checkpoint")
         if ck.get("fingerprint") != net.fingerprint_:
+            what = self._mismatch(from_plain(ck.get("fingerprint_parts")),
+                                  getattr(net, "fingerprint_parts_", {}))
             raise ValueError(
                 f"Cannot resume from {fname}: it was written with other data or settings "
-                "(fingerprint mismatch). Use resume=False or another checkpoint_dir."
+                f"(fingerprint mismatch: {what}). Use resume=False or another "
+                "checkpoint_dir."
             )
         net.module_.load_state_dict(ck["module"])
         net.optimizer_.load_state_dict(ck["optimizer"])
@@ -173,6 +323,7 @@ class ExactResume(Callback):
         ck = dict(
             format=CHECKPOINT_FORMAT,
             fingerprint=net.fingerprint_,
+            fingerprint_parts=to_plain(getattr(net, "fingerprint_parts_", None)),
             module=_state_dict(net.module_),
             optimizer=net.optimizer_.state_dict(),
             history=to_plain(list(net.history)),
@@ -194,3 +345,4 @@ class ExactResume(Callback):
             # early stopping ended the run: record it (with the restored best weights), so
             # that resuming trains nothing more
             self._save(net, stopped=True)
+        self.release()

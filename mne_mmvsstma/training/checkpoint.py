@@ -13,16 +13,27 @@ Two kinds of files are written with :func:`torch.save`:
   fitted scalers, the history and the fitted attributes (``classes_``...).
 
 Every write goes to a temporary file in the destination folder which then
-replaces the destination with :func:`os.replace`, so an interrupted write never
-leaves a truncated file behind. Files are read with ``weights_only=True``: they
-only contain tensors and plain Python containers (no arbitrary pickled objects).
+replaces the destination with :func:`os.replace` (the folder is synced after),
+so an interrupted write never leaves a truncated file behind; temporary files
+of killed processes are removed by the next write. Files get the permissions
+of any new file (the umask applies). Every file stores the SHA-256 of its
+content, checked before anything is used. Files are read with
+``weights_only=True``: they only contain tensors and plain Python containers
+(no arbitrary pickled objects); other files are refused. Model files are
+written with ``overwrite=False`` by default, never inside a dataset folder,
+and their network configuration is checked against sane bounds before a
+network is built.
 """
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import importlib
+import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -32,7 +43,10 @@ from ..utils import check_path, logger
 
 MODEL_FORMAT = "mne_mmvsstma-model"
 CHECKPOINT_FORMAT = "mne_mmvsstma-checkpoint"
-FORMAT_VERSION = 2
+FILE_FORMAT = "mne_mmvsstma-file"
+FORMAT_VERSION = 3
+# extensions of dataset files, never the target of a model file
+DATA_SUFFIXES = (".mat", ".npz", ".npy", ".cnt", ".csv", ".fif", ".edf")
 
 # classes that may be rebuilt from a file (module, name)
 _ALLOWED_CLASSES = {
@@ -45,41 +59,286 @@ _ALLOWED_CLASSES = {
     "EmotionClassifier": "mne_mmvsstma.training.estimators",
 }
 # fitted attributes stored with an estimator
-MODEL_ATTRS = ("classes_inferred_", "input_shape_", "input_shapes_", "input_stats_",
+MODEL_ATTRS = ("classes_inferred_", "input_shape_", "input_shapes_", "input_stats_", "dataset_",
+               "event_id_",
                "whitening_")
 _PLAIN = (int, float, str, bool, type(None))
 
 
-def atomic_save(obj, fname) -> Path:
-    """Save ``obj`` with :func:`torch.save` to ``fname`` atomically (temp file + rename)."""
-    import torch
+def _umask():
+    """The process umask (read without changing it where the system allows)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _temp_prefix(fname, pid=None):
+    return f".{fname.name}.{os.getpid() if pid is None else pid}."
+
+
+def clean_stale_temp_files(fname):
+    """Remove temporary files of earlier writes of ``fname`` whose process is dead.
+
+    Only files named like this module's own temporary files
+    (``.<name>.<pid>.<random>.tmp`` next to ``fname``) are considered, and
+    only those of processes that no longer run on this machine.
+
+    Parameters
+    ----------
+    fname : path-like
+        The destination file.
+
+    Returns
+    -------
+    removed : list of pathlib.Path
+        The files removed.
+    """
+    fname = Path(fname).expanduser()
+    pattern = re.compile(re.escape(f".{fname.name}.") + r"(\d+)\.[A-Za-z0-9_]+\.tmp")
+    removed = []
+    if not fname.parent.is_dir():
+        return removed
+    for tmp in fname.parent.glob(f".{glob.escape(fname.name)}.*.tmp"):
+        match = pattern.fullmatch(tmp.name)
+        if match is None or _pid_alive(int(match.group(1))):
+            continue
+        try:
+            tmp.unlink()
+        except OSError:
+            continue
+        removed.append(tmp)
+    if removed:
+        logger.info(f"Removed {len(removed)} stale temporary file(s) of {fname} left by "
+                    "interrupted processes")
+    return removed
+
+
+def _fsync_dir(folder):
+    if os.name != "posix":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def check_writable_dir(folder, *, kind="folder"):
+    """Raise a clear error unless ``folder`` is (or can be created as) a writable folder.
+
+    Parameters
+    ----------
+    folder : path-like
+        The folder.
+    kind : str
+        What the folder is, for the error messages.
+
+    Returns
+    -------
+    folder : pathlib.Path
+    """
+    folder = Path(folder).expanduser()
+    existing = folder
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise NotADirectoryError(f"{kind} {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"{kind} {folder}: permission denied (cannot write in "
+                              f"{existing})")
+    return folder
+
+
+def _dataset_root_of(path):
+    """The dataset folder (SEED layout) that contains ``path``, or None."""
+    from ..datasets._read import LAYOUT_FOLDERS
+
+    names = {n for folders in LAYOUT_FOLDERS.values() for n in folders}
+    for parent in Path(os.path.abspath(path)).parents:
+        if parent.name in names:
+            return parent.parent
+        try:
+            if any((parent / n).is_dir() for n in names):
+                return parent
+        except OSError:
+            continue
+    return None
+
+
+def check_output_file(fname, *, overwrite=False, kind="model file"):
+    """Check, before any work, that ``fname`` may be written.
+
+    Parameters
+    ----------
+    fname : path-like
+        The file to write.
+    overwrite : bool
+        Whether an existing file may be replaced.
+    kind : str
+        What the file is, for the error messages.
+
+    Returns
+    -------
+    fname : pathlib.Path
+    """
+    from mne.utils import _validate_type
+
+    _validate_type(fname, "path-like", kind)
+    _validate_type(overwrite, bool, "overwrite")
+    fname = Path(fname).expanduser()
+    if fname.suffix.lower() in DATA_SUFFIXES:
+        raise ValueError(f"Refusing to write a {kind} to {fname}: {fname.suffix} is a data "
+                         "file extension (use .pt)")
+    root = _dataset_root_of(fname)
+    if root is not None:
+        raise ValueError(f"Refusing to write a {kind} inside the dataset folder {root}: "
+                         f"{fname}; choose a file outside it")
+    if fname.is_dir():
+        raise IsADirectoryError(f"{kind} {fname} is a folder")
+    if fname.exists() and not overwrite:
+        raise FileExistsError(f"{kind} {fname} exists; pass overwrite=True (--overwrite on "
+                              "the command line) to replace it")
+    parent = fname.parent
+    if not parent.exists():
+        raise FileNotFoundError(f"Cannot write {kind} {fname}: its folder {parent} does not "
+                                "exist")
+    if not parent.is_dir():
+        raise NotADirectoryError(f"Cannot write {kind} {fname}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"Cannot write {kind} {fname}: permission denied in {parent}")
+    return fname
+
+
+def atomic_write_bytes(data, fname) -> Path:
+    """Write ``data`` (bytes) to ``fname`` atomically.
+
+    The data go to a temporary file next to ``fname``
+    (``.<name>.<pid>.<random>.tmp``), are flushed to disk, get the permissions
+    of a normal new file (``0o666`` minus the umask) and then replace
+    ``fname`` (:func:`os.replace`); the folder is synced afterwards.
+    Temporary files of dead processes writing ``fname`` are removed first.
+
+    Parameters
+    ----------
+    data : bytes
+        The content.
+    fname : path-like
+        The destination.
+
+    Returns
+    -------
+    fname : pathlib.Path
+    """
     fname = Path(fname).expanduser()
     fname.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{fname.name}.", suffix=".tmp", dir=fname.parent)
+    clean_stale_temp_files(fname)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(fname), suffix=".tmp", dir=fname.parent)
     try:
         with os.fdopen(fd, "wb") as fid:
-            torch.save(obj, fid)
+            fid.write(data)
             fid.flush()
             os.fsync(fid.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, fname)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+    _fsync_dir(fname.parent)
     return fname
 
 
+def atomic_write_text(text, fname) -> Path:
+    """Write ``text`` (UTF-8) to ``fname`` atomically (see :func:`atomic_write_bytes`)."""
+    return atomic_write_bytes(text.encode("utf-8"), fname)
+
+
+def atomic_save(obj, fname) -> Path:
+    """Save ``obj`` to ``fname`` atomically, with a SHA-256 integrity record.
+
+    ``obj`` is serialised with :func:`torch.save`; the file holds these bytes
+    and their SHA-256 (checked by :func:`load_file`), written with
+    :func:`atomic_write_bytes`.
+    """
+    import torch
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    payload = buf.getvalue()
+    record = {
+        "format": FILE_FORMAT,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+        "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8),
+    }
+    out = io.BytesIO()
+    torch.save(record, out)
+    return atomic_write_bytes(out.getvalue(), fname)
+
+
 def load_file(fname, *, kind="checkpoint"):
-    """Load a file written by :func:`atomic_save` (``weights_only=True``)."""
+    """Load a file written by :func:`atomic_save`, after checking its SHA-256.
+
+    Files are read with ``weights_only=True``: a file that holds other objects
+    than tensors and plain containers is refused.
+    """
+    import pickle
+
     import torch
 
     fname = check_path(fname, kind=kind, is_dir=False)
-    try:
-        obj = torch.load(fname, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise OSError(f"Could not read {kind} file {fname}: {exc}") from exc
-    return obj
+    if not os.access(fname, os.R_OK):
+        raise PermissionError(f"Cannot read {kind} file {fname}: permission denied")
+
+    def _load(src, what):
+        try:
+            return torch.load(src, map_location="cpu", weights_only=True)
+        except PermissionError as exc:
+            raise PermissionError(f"Cannot read {kind} file {fname}: permission "
+                                  "denied") from exc
+        except pickle.UnpicklingError:
+            # torch's message advises weights_only=False, which runs arbitrary code
+            raise ValueError(
+                f"Refusing to load {kind} file {fname}: {what} holds objects other than "
+                "tensors and plain Python containers (mne_mmvsstma never writes such files; "
+                "do not load files of unknown origin with pickle)") from None
+        except Exception as exc:
+            raise ValueError(f"Could not read {kind} file {fname}: the file is truncated or "
+                             f"corrupt ({type(exc).__name__}: {exc})") from None
+
+    record = _load(fname, "it")
+    if (not isinstance(record, dict) or record.get("format") != FILE_FORMAT
+            or not isinstance(record.get("payload"), torch.Tensor)
+            or not isinstance(record.get("sha256"), str)):
+        raise ValueError(f"{fname} is not a {kind} file of this version of mne_mmvsstma "
+                         "(no integrity record); rewrite it with this version")
+    payload = record["payload"]
+    if payload.dtype != torch.uint8 or payload.ndim != 1:
+        raise ValueError(f"{kind} file {fname} is corrupt (malformed payload)")
+    data = payload.numpy().tobytes()
+    if hashlib.sha256(data).hexdigest() != record["sha256"]:
+        raise ValueError(f"{kind} file {fname} is corrupt: its content does not match its "
+                         "SHA-256 integrity record (damaged on disk or in transfer)")
+    return _load(io.BytesIO(data), "its content")
 
 
 # ---------------------------------------------------------------------------
@@ -150,10 +409,73 @@ def _is_plain(value):
 
 
 # ---------------------------------------------------------------------------
+# configuration bounds (checked before a network is built from a file)
+
+# upper bounds of the integer sizes of a network configuration: far above any
+# realistic model, far below what would exhaust memory or time when building it
+CONFIG_BOUNDS = {
+    "n_layers": 64, "n_decoder_layers": 64, "n_heads": 256, "head_dim": 4096,
+    "emb_dim": 4096, "ff_dim": 65536, "fusion_dim": 65536, "n_chans": 4096,
+    "n_eeg_chans": 4096, "n_eye_features": 4096, "n_times": 100_000, "n_bands": 1024,
+    "n_outputs": 100_000, "dilation": 1024, "kernel_sizes": 1024,
+}
+_ANY_INT_BOUND = 1_000_000
+_ACTIVATION_PREFIX = "torch.nn.modules.activation."
+
+
+def check_config(config, fname):
+    """Raise a ValueError naming ``fname`` when a stored network configuration is unsafe.
+
+    Every integer size must lie within :data:`CONFIG_BOUNDS` (other integers
+    within one million) and activations must be classes of
+    :mod:`torch.nn.modules.activation`, so that a damaged or crafted file
+    cannot make building the network take unbounded memory or time.
+
+    Parameters
+    ----------
+    config : dict
+        The configuration (``get_config()`` of the network).
+    fname : path-like
+        The file it comes from (for the messages).
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"{fname}: the stored network configuration is not a dict")
+
+    def walk(value, key, where):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k, f"{where}.{k}" if where else str(k))
+        elif isinstance(value, (list, tuple)):
+            if len(value) > 64:
+                raise ValueError(f"{fname}: configuration entry {where} has {len(value)} "
+                                 "items (at most 64)")
+            for v in value:
+                walk(v, key, where)
+        elif isinstance(value, bool) or value is None:
+            return
+        elif isinstance(value, int):
+            bound = CONFIG_BOUNDS.get(key, _ANY_INT_BOUND)
+            if not -1 <= value <= bound:
+                raise ValueError(f"{fname}: configuration entry {where}={value} is out of "
+                                 f"bounds (at most {bound}); the file is corrupt or not "
+                                 "a model of this package")
+        elif isinstance(value, float):
+            if not np.isfinite(value):
+                raise ValueError(f"{fname}: configuration entry {where}={value} is not "
+                                 "finite")
+        elif isinstance(value, str) and key == "activation":
+            if not value.startswith(_ACTIVATION_PREFIX):
+                raise ValueError(f"{fname}: configuration entry {where}={value!r} is not an "
+                                 "activation of torch.nn")
+
+    walk(config, None, "")
+
+
+# ---------------------------------------------------------------------------
 # public model files
 
 
-def save_model(estimator, fname, *, overwrite=True):
+def save_model(estimator, fname, *, overwrite=False):
     """Save a fitted :class:`~mne_mmvsstma.Pretrainer` or :class:`~mne_mmvsstma.EmotionClassifier`.
 
     Parameters
@@ -164,7 +486,9 @@ def save_model(estimator, fname, *, overwrite=True):
         Destination file (``.pt``), written atomically (by rank 0 only in a
         multi-process run).
     overwrite : bool
-        If False, raise when ``fname`` exists.
+        If False (default), raise when ``fname`` exists. A file inside a
+        dataset folder, or with a data-file extension (``.mat``, ``.npz``...),
+        is never written.
 
     Returns
     -------
@@ -179,12 +503,10 @@ def save_model(estimator, fname, *, overwrite=True):
     """
     from . import distributed
 
-    fname = Path(fname).expanduser()
-    if fname.exists() and not overwrite:
-        raise FileExistsError(f"{fname} exists; pass overwrite=True")
     name = type(estimator).__name__
     if name not in ("Pretrainer", "EmotionClassifier") or not hasattr(estimator, "module_"):
         raise TypeError(f"save_model needs a fitted Pretrainer or EmotionClassifier, got {name}")
+    fname = check_output_file(fname, overwrite=overwrite)
     module = estimator.module_
     params = {k: v for k, v in estimator.get_params(deep=False).items()
               if _is_plain(v) and k not in ("checkpoint_dir", "resume", "device", "module")}
@@ -201,6 +523,7 @@ def save_model(estimator, fname, *, overwrite=True):
                   if hasattr(estimator, a)},
         "history": to_plain(list(estimator.history)),
     }
+    distributed.barrier()  # every process checked fname before rank 0 writes it
     if distributed.is_main_process():
         atomic_save(obj, fname)
         logger.info(f"Saved {name} to {fname}")
@@ -232,7 +555,13 @@ def load_model(fname, *, device="cpu"):
         raise ValueError(f"{fname} was written by another version of mne_mmvsstma "
                          f"(format version {obj.get('version')}, expected {FORMAT_VERSION})")
     cls = _get_class(obj["estimator"])
-    module = _get_class(obj["module_class"]).from_config(json.loads(obj["config"]))
+    try:
+        config = json.loads(obj["config"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{fname}: the stored network configuration is not valid JSON "
+                         f"({exc})") from None
+    check_config(config, fname)
+    module = _get_class(obj["module_class"]).from_config(config)
     module.load_state_dict(obj["state_dict"])
     est = cls(**from_plain(obj["params"]), module=module, device=device)
     for key, value in obj["attrs"].items():

@@ -39,7 +39,14 @@ from skorch.utils import to_tensor
 
 from ..utils import check_finite, check_option, check_random_state, logger
 from . import distributed
-from .callbacks import ExactResume, TrialEarlyStopping, fingerprint, warmup_cosine
+from .callbacks import (
+    ExactResume,
+    TrialEarlyStopping,
+    fingerprint,
+    hash_arrays,
+    module_hash,
+    warmup_cosine,
+)
 
 MODALITIES = ("eeg", "eye")
 FUSIONS = ("concat", "attention")
@@ -225,6 +232,32 @@ def _as_array(X, name, modality):
 EYE_SCALINGS = ("robust", "minmax")
 
 
+def check_int(value, name, *, minimum=1, none=False):
+    """Return ``value`` as an int >= ``minimum`` (``None`` passes when ``none``)."""
+    from mne.utils import _ensure_int
+
+    if value is None and none:
+        return None
+    value = _ensure_int(value, name)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_float(value, name, *, low=0.0, inclusive=False, none=False):
+    """Return ``value`` as a finite float > ``low`` (>= with ``inclusive``)."""
+    from mne.utils import _validate_type
+
+    if value is None and none:
+        return None
+    _validate_type(value, "numeric", name)
+    value = float(value)
+    if not math.isfinite(value) or value < low or (value == low and not inclusive):
+        raise ValueError(f"{name} must be a finite number {'>=' if inclusive else '>'} {low}, "
+                         f"got {value!r}")
+    return value
+
+
 def _make_scaler(modality, eye_scaling="robust"):
     """The scaler of a modality: per-band z-scores for EEG; robust or 10..100 for eye."""
     from ..features import BandScaler, EyeRescaler, RobustEyeScaler
@@ -306,6 +339,25 @@ class _MVSSTMANet:
         self.resume = resume
         self.amp = amp
 
+    # -- parameters --------------------------------------------------------
+    def _valid_batch_size(self):
+        size = self.get_params_for("iterator_valid").get("batch_size", 256)
+        return check_int(size, "iterator_valid__batch_size")
+
+    def _check_params(self, *, min_epochs):
+        """Validate the training parameters before any work (clear errors naming them)."""
+        check_int(self.batch_size, "batch_size")
+        self._valid_batch_size()
+        epochs = check_int(self.max_epochs, "max_epochs", minimum=0)
+        if epochs < min_epochs:
+            raise ValueError(
+                f"max_epochs={epochs}: {type(self).__name__} would return an untrained "
+                f"model; pass max_epochs >= {min_epochs}")
+        check_float(self.lr, "lr")
+        check_int(self.patience, "patience", none=True)
+        check_int(self.warmup_epochs, "warmup_epochs", minimum=0)
+        check_float(self.grad_clip, "grad_clip", inclusive=True, none=True)
+
     # -- callbacks ---------------------------------------------------------
     def _builtin_callbacks(self):
         cbs = []
@@ -376,7 +428,7 @@ class _MVSSTMANet:
             batch_size = self.batch_size // world
         else:
             sampler = torch.utils.data.SequentialSampler(dataset)
-            batch_size = self.get_params_for("iterator_valid").get("batch_size", 256)
+            batch_size = self._valid_batch_size()
         return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
                                            collate_fn=_batch)
 
@@ -483,17 +535,25 @@ class _MVSSTMANet:
             raise ValueError(f"groups has {len(self.groups_fit_)} entries but X has "
                              f"{self._n(X)} windows")
         arrays = list(X.values()) if isinstance(X, dict) else [X]
-        self.fingerprint_ = fingerprint(
-            arrays + [y, self.groups_fit_],
-            {**settings, **{k: repr(v) for k, v in self.get_params(deep=False).items()
-                            if k not in ("callbacks", "verbose", "resume", "checkpoint_dir",
-                                         "pretrained")}})
+        # what defines a run: the data, every parameter (the seed, the scaling...) and the
+        # weights of the starting point (a pretrained model or a given network)
+        parts = {**settings, **{k: repr(v) for k, v in self.get_params(deep=False).items()
+                                if k not in ("callbacks", "verbose", "resume", "checkpoint_dir",
+                                             "pretrained", "module")}}
+        parts["data"] = hash_arrays(arrays + [y, self.groups_fit_])
+        parts["pretrained"] = module_hash(getattr(self, "pretrained", None))
+        parts["module"] = module_hash(self.module)
+        self.fingerprint_parts_ = parts
+        self.fingerprint_ = fingerprint([], parts)
         try:
             with self._fork_rng():
                 torch.manual_seed(self._seed(0))
                 NeuralNet.fit(self, X, y)
         finally:
             object.__setattr__(self, "train_task_", None)  # DDP wrappers do not pickle
+            for _, cb in getattr(self, "callbacks_", []):
+                if isinstance(cb, ExactResume):
+                    cb.release()
         # per-process batch-norm statistics (CPU): every process keeps rank 0's
         distributed.broadcast_buffers(self.module_)
         self.module_.eval()
@@ -576,7 +636,10 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         (``pool="channels"`` or ``"mean"``). ``None``: none.
     lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
         skorch training parameters (AdamW, 1.5e-4 as in the paper). ``batch_size``
-        is the global batch of a multi-process run.
+        is the global batch of a multi-process run. ``max_epochs=0`` fits the
+        scalers and initialises the network without training it (an untrained
+        baseline, logged as a warning); :func:`~mne_mmvsstma.training.pretrain`
+        and the command line refuse 0 epochs.
     train_split : TrialSplit | callable | None
         Validation split (``None``: none, the paper's setting). With
         :class:`TrialSplit`, pass ``groups`` to ``fit``.
@@ -762,6 +825,10 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         -------
         self : Pretrainer
         """
+        self._check_params(min_epochs=0)
+        if self.max_epochs == 0:
+            logger.warning("Pretrainer: max_epochs=0 initialises the network without training "
+                           "it (an untrained baseline)")
         X = self._prepare(X, fit=True)
         self.input_shape_ = X.shape
         axes = (0, 1, 2)
@@ -890,8 +957,9 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         ``whitening_``.
         ``max_epochs`` epochs of fine-tuning follow (probe, then fine-tune);
         ``max_epochs=0`` keeps the linear probe. ``None``: the layer starts at
-        random. The default (1.0) and the pure probe of the protocol runner
-        were chosen with ``benchmarks/accuracy.py``.
+        random (then ``max_epochs=0``, an untrained classifier, is refused).
+        The default (1.0) and the pure probe of the protocol runner were
+        chosen with ``benchmarks/accuracy.py``.
     probe_whitening : bool | ``"auto"``
         Whether the probe whitens the features with the Pretrainers'
         ``whitening_``. ``"auto"`` (chosen with ``benchmarks/accuracy.py``):
@@ -1183,6 +1251,10 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         """
         from ._data import check_labels
 
+        # with a linear probe, max_epochs=0 is the probe alone
+        self._check_params(min_epochs=0 if self.probe_C is not None else 1)
+        if self.probe_C is not None:
+            check_float(self.probe_C, "probe_C")
         Xp = self._prepare(X, fit=True)
         n = self._n(Xp)
         y = check_labels(y, "y")
