@@ -6,6 +6,9 @@ between trial within class / within trial), lag-1 autocorrelation within trials,
 inter-channel and inter-band correlation of DE, eye-feature quantiles, the NaN
 pattern, and the per-recording accuracy of StandardScaler + linear SVC on the
 paper's split. Tolerances allow for the sampling noise of the reduced sizes used.
+SEED-V has no measured targets of its own: its files are checked against SEED's
+real EEG statistics seen through 4-s windows and SEED-IV's real eye statistics,
+both carried over to SEED-V's design (5 classes x 3 trials per session).
 """
 
 from __future__ import annotations
@@ -15,11 +18,17 @@ import pytest
 import scipy.io
 
 from mne_mmvsstma.datasets import (
+    EYE_FEATURE_NAMES,
     SEED_IV_LABELS,
     SEED_LABELS,
+    SEED_V_EYE_FEATURE_NAMES,
+    read_epochs_seed_v,
     read_seed_iv_features,
+    read_seed_v_features,
+    seed_v_trial_times,
     simulate_seed,
     simulate_seed_iv,
+    simulate_seed_v,
 )
 from mne_mmvsstma.features import compute_de
 from mne_mmvsstma.features.smoothing import smooth_lds
@@ -174,3 +183,158 @@ def test_seed_iv_raw_matches_feature_files(tmp_path):
         # smoothed windows barely move within a trial (as in the real files)
         assert np.std(lds, axis=0).mean() < 0.1 * np.std(de, axis=0).mean()
     assert len(SEED_IV_LABELS[1]) == 24
+
+
+# --------------------------------------------------------------------------- SEED-V
+def _v_col(seed_iv_row):
+    """Column of SEED-V's eye files holding the feature of SEED-IV's 1-based row."""
+    return SEED_V_EYE_FEATURE_NAMES.index(EYE_FEATURE_NAMES[seed_iv_row - 1])
+
+
+@pytest.fixture(scope="module")
+def seed_v_feat(tmp_path_factory):
+    """Feature files of 6 subjects x 3 sessions at the real trial lengths."""
+    root = simulate_seed_v(
+        tmp_path_factory.mktemp("seed_v_cal"), n_subjects=6, sessions=(1, 2, 3),
+        time_scale=1.0, raw=False, verbose="error",
+    )
+    return read_seed_v_features(root, verbose="error")
+
+
+def _ar_mean_lag1(share, phi, k):
+    """Variance and lag-1 covariance of k-sample means of share * AR(1) + white (unit var)."""
+    lags = np.subtract.outer(np.arange(2 * k), np.arange(2 * k))
+    cov = share * phi ** np.abs(lags) + (1 - share) * (lags == 0)
+    return cov[:k, :k].mean(), cov[:k, k:].mean()
+
+
+def _components(frac, n_classes, per_class):
+    """Class / trial / within variances behind measured fractions of a balanced design.
+
+    A class mean over ``per_class`` trials keeps 1 / per_class of the trial variance,
+    less the grand mean's share: the measured between-class fraction is
+    ``class + trial * (K - 1) / (K m)`` and the between-trial one the rest of ``trial``.
+    """
+    c, t, w = np.asarray(frac, float)
+    leak = (n_classes - 1) / (n_classes * per_class)
+    trial = t / (1 - leak)
+    return np.array([c - trial * leak, trial, w])
+
+
+def _measured(components, n_classes, per_class):
+    """Inverse of :func:`_components`, in % of the total."""
+    c, t, w = components
+    leak = (n_classes - 1) / (n_classes * per_class)
+    out = np.array([c + t * leak, t * (1 - leak), w])
+    return 100 * out / out.sum()
+
+
+def test_seed_v_eeg_statistics(seed_v_feat):
+    """4-s DE of the EEG files: SEED's calibrated statistics seen through 4-s windows."""
+    recs = seed_v_feat
+    frac = np.mean([_fractions(r.eeg, r.labels, r.trial_ids) for r in recs], axis=0) * 100
+    # expected: SEED's real 1-s trial and within-trial variances (3 classes x 5 trials),
+    # the within part averaged over 4 s (real 1-s lag-1 0.16 = AR(1) share 0.215 x phi
+    # 0.8), SEED-IV's class variance 0.07 (no SEED-V target in SPEC), seen through
+    # SEED-V's design (5 classes x 3 trials)
+    _, trial, within = _components([0.066, 0.334, 0.600], 3, 5)
+    var4, cov4 = _ar_mean_lag1(0.215, 0.8, 4)
+    expect = _measured([0.07, trial, within * var4], 5, 3)
+    print("SEED-V EEG fractions", frac, "expected", expect)
+    assert np.all(np.abs(frac - expect) < [4, 5, 5]), (frac, expect)
+    expect = cov4 / var4  # ~0.2; finite trials bias the estimate down a little
+    lag1 = np.mean([_lag1(r.eeg, r.trial_ids) for r in recs])
+    print("SEED-V EEG lag-1", lag1, "expected", expect)
+    assert expect - 0.1 < lag1 < expect + 0.04, (lag1, expect)
+    chan = np.mean(
+        [
+            [np.corrcoef(r.eeg[:, :, b].T)[np.triu_indices(62, 1)].mean() for b in range(5)]
+            for r in recs
+        ],
+        axis=0,
+    )
+    print("SEED-V inter-channel", chan)
+    np.testing.assert_allclose(chan, [0.39, 0.54, 0.59, 0.71, 0.71], atol=0.08)
+    acc = np.array([_svm_accuracy(r.eeg, r.labels, r.trial_ids, 9) for r in recs]) * 100
+    print(f"SEED-V EEG SVM {acc.mean():.1f} +- {acc.std():.1f}")
+    assert 55 < acc.mean() < 90 and acc.std() > 5  # 5 classes, chance 20 %
+
+
+def test_seed_v_eye_statistics(seed_v_feat):
+    """Eye files: the SEED-IV eye targets (fractions, lag-1, scales, tails, spread)."""
+    recs = seed_v_feat
+    assert all(r.eye.shape[1] == 33 and np.isfinite(r.eye).all() for r in recs)
+    frac = np.mean([_fractions(r.eye, r.labels, r.trial_ids) for r in recs], axis=0) * 100
+    # real SEED-IV (4 classes x 6 trials: 35 / 64 / 0.7 %) seen through SEED-V's design
+    expect = _measured(_components([0.35, 0.64, 0.007], 4, 6), 5, 3)
+    print("SEED-V eye fractions", frac, "expected", expect)
+    np.testing.assert_allclose(frac[:2], expect[:2], atol=6)
+    assert 0.3 < frac[2] < 1.5  # real SEED-IV 0.7 %
+    lag1 = np.mean([_lag1(r.eye, r.trial_ids) for r in recs])
+    assert 0.58 < lag1 < 0.72, lag1  # real SEED-IV 0.65
+    acc = np.array([_svm_accuracy(r.eye, r.labels, r.trial_ids, 9) for r in recs]) * 100
+    print(f"SEED-V eye SVM {acc.mean():.1f} +- {acc.std():.1f}, min {acc.min():.1f}")
+    assert 30 < acc.mean() < 75 and acc.std() > 8 and acc.min() < 35  # some near chance
+    eye = np.concatenate([r.eye for r in recs])
+    q = np.percentile(eye, [1, 50, 99], axis=0).T
+    for row, target in EYE_TARGETS.items():  # the features SEED-IV has, by name
+        ratio = q[_v_col(row)] / np.array(target)
+        assert np.all((ratio > 1 / 1.4) & (ratio < 1.4)), (row, q[_v_col(row)], target)
+    for row, tail in HEAVY.items():
+        got = q[_v_col(row), 2] / q[_v_col(row), 1]
+        assert tail / 2.5 < got < 2.5 * tail, (row, got, tail)
+    blink = eye[:, SEED_V_EYE_FEATURE_NAMES.index("blink_frequency")]
+    assert 0.03 < np.mean(blink == 0) < 0.12  # real SEED-IV: 7 % zeros
+    # the two features SEED-IV lacks are modelled on fixation duration (mean, std)
+    for name, row in (("blink_duration_mean", 17), ("blink_duration_std", 18)):
+        got = q[SEED_V_EYE_FEATURE_NAMES.index(name)]
+        ratio = got / np.array(EYE_TARGETS[row])
+        assert np.all((ratio > 1 / 1.4) & (ratio < 1.4)), (name, got)
+    medians = np.array([np.median(r.eye, 0) for r in recs])
+    stds = np.array([np.std(r.eye, 0) for r in recs])
+    spread = medians.std(0) / stds.mean(0)
+    assert 0.3 < np.median(spread) < 0.9
+    assert np.mean((spread > 0.25) & (spread < 1.0)) > 0.7
+
+
+def test_seed_v_raw_matches_feature_files(tmp_path):
+    """DE of the .cnt EEG (read at 200 Hz, 4-s windows) gives the EEG feature files."""
+    table = seed_v_trial_times(2, 0.05, n_trials=4)
+    root = simulate_seed_v(
+        tmp_path, n_subjects=1, sessions=(2,), n_trials=4, time_scale=0.05,
+        data_format="int16", verbose="error",
+    )
+    (cnt,) = (root / "EEG_raw").glob("1_2_*.cnt")
+    epochs = read_epochs_seed_v(cnt, trial_times={2: table}, verbose="error")
+    de = compute_de(epochs.get_data() * 1e6, 200.0, verbose=False)
+    (rec,) = read_seed_v_features(root, eye=False, verbose="error")
+    np.testing.assert_array_equal(epochs.metadata.trial, rec.trial_ids)
+    np.testing.assert_allclose(de, rec.eeg, atol=0.05)
+    # the feature files are not smoothed: windows of a trial vary as the model's 4-s DE
+    within = np.mean([rec.eeg[rec.trial_ids == t].std(0).mean() for t in range(4)])
+    assert within > 0.2, within
+
+
+def test_eye_model_maps_features_by_name():
+    """SEED-V's eye columns are SEED-IV's calibrated rows, matched by name, + blink duration."""
+    from mne_mmvsstma.simulation._core import _EyeModel
+
+    model = _EyeModel(SEED_V_EYE_FEATURE_NAMES)
+    assert sorted(model.order) == list(range(33))  # every model row used once
+    # the band names write their numbers differently ("0-0.2Hz" / "0.0-0.2Hz")
+    for axis in ("x", "y"):
+        for v_band, iv_band in (("0-0.2Hz", "0.0-0.2Hz"), ("0.6-1Hz", "0.6-1.0Hz")):
+            col = SEED_V_EYE_FEATURE_NAMES.index(f"pupil_{axis}_de_{v_band}")
+            assert model.order[col] == EYE_FEATURE_NAMES.index(f"pupil_{axis}_de_{iv_band}")
+    for name in EYE_FEATURE_NAMES[12:]:  # dispersion .. event statistics: same names
+        assert model.order[SEED_V_EYE_FEATURE_NAMES.index(name)] == EYE_FEATURE_NAMES.index(name)
+    blink = [SEED_V_EYE_FEATURE_NAMES.index(f"blink_duration_{s}") for s in ("mean", "std")]
+    assert set(model.order[blink]) == {31, 32}
+    fixation = [EYE_FEATURE_NAMES.index(f"fixation_duration_{s}") for s in ("mean", "std")]
+    np.testing.assert_array_equal(model.quantiles[[31, 32]], model.quantiles[fixation])
+    assert len(set(model.groups[[31, 32]])) == 1 and model.groups[31] not in model.groups[:31]
+    np.testing.assert_array_equal(_EyeModel().order, np.arange(31))  # SEED-IV: file order
+    with pytest.raises(ValueError, match=r"No calibrated eye model for the features \['pupil_z"):
+        _EyeModel(["pupil_x_mean", "pupil_z_mean"])
+    with pytest.raises(ValueError, match="map twice"):
+        _EyeModel(["pupil_x_de_0-0.2Hz", "pupil_x_de_0.0-0.2Hz"])

@@ -1,4 +1,4 @@
-"""The calibrated generative core shared by the SEED and SEED-IV simulators.
+"""The calibrated generative core shared by the SEED, SEED-IV and SEED-V simulators.
 
 DE features, eye-movement features and raw EEG whose DE reproduces the
 features, with the statistics of the real files (SPEC "Real-data statistics";
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from numbers import Integral
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from ..channels import SEED_BANDS, SEED_CH_NAMES
 from ..datasets._io import SIMULATED_MARKER
-from ..datasets.seed_iv import SFREQ
+from ..datasets.seed_iv import EYE_FEATURE_NAMES, SFREQ
 from ..features.smoothing import moving_average, smooth_lds
 from ..utils import check_int, check_random_state
 
@@ -57,6 +58,9 @@ _DE_VAR = {"class": 0.024, "trial": 0.416, "within": 0.56}
 #: linear SVM on 4-s de_LDS gives ~70 % (the SVM figure published for SEED-IV EEG,
 #: Zheng et al. 2019, EmotionMeter); trial and within-trial parts are SEED's.
 _SEED_IV_DE_CLASS_VAR = 0.07
+#: SEED-V EEG has no measured target in SPEC either, and the same 4-s windows and
+#: recording setup: it takes SEED-IV's class variance.
+_SEED_V_DE_CLASS_VAR = _SEED_IV_DE_CLASS_VAR
 #: Within-trial part of 1-s DE: share of AR(1) (rest white) and its coefficient;
 #: lag-1 autocorrelation = share * phi (real SEED: 0.16).
 _DE_AR = (0.215, 0.8)
@@ -111,6 +115,52 @@ _CLASS_SHARES = (0.4, 0.3, 0.3)
 _N_CH = len(SEED_CH_NAMES)
 _N_EYE = len(_EYE_QUANTILES)
 
+#: Eye features beyond SEED-IV's 31 (SEED-V has them) -> the calibrated row they are
+#: modelled on. Blink duration mean / std have no measured target; they are modelled
+#: like their nearest group, fixation duration (event durations in ms, a mean / std
+#: pair): the same quantiles and log scale, a group of their own (SEED-V's feature
+#: table lists blink duration as a group), no artifact tail.
+_EYE_EXTRA = {"blink_duration_mean": 16, "blink_duration_std": 17}
+
+
+def _eye_key(name):
+    """Feature name with its numbers written alike ("0.0-0.2Hz" == "0-0.2Hz")."""
+    return re.sub(r"\d+(?:\.\d+)?", lambda m: f"{float(m.group()):g}", name.lower())
+
+
+class _EyeModel:
+    """Calibrated eye rows and the file order of one dataset's eye features.
+
+    The model rows are SEED-IV's 31 calibrated rows (:data:`_EYE_QUANTILES`, in
+    :data:`~mne_mmvsstma.datasets.EYE_FEATURE_NAMES` order) followed by the
+    :data:`_EYE_EXTRA` rows that ``names`` uses; ``order`` puts them in the order
+    of ``names`` (features matched by name, numbers compared by value).
+    ``names=None`` is SEED-IV's 31 features in their own order.
+    """
+
+    def __init__(self, names=None):
+        extra = [] if names is None else [n for n in names if n in _EYE_EXTRA]
+        src = [_EYE_EXTRA[n] for n in extra]
+        self.quantiles = np.concatenate([_EYE_QUANTILES, _EYE_QUANTILES[src]])
+        self.linear = np.concatenate([_EYE_LINEAR, _EYE_LINEAR[src]])
+        n_groups = _EYE_GROUPS.max() + 1
+        self.groups = np.concatenate([_EYE_GROUPS, np.full(len(src), n_groups)]).astype(int)
+        self.n_rows = len(self.quantiles)
+        if names is None:
+            self.order = np.arange(_N_EYE)
+            return
+        index = {_eye_key(n): i for i, n in enumerate(EYE_FEATURE_NAMES)}
+        index.update({_eye_key(n): _N_EYE + i for i, n in enumerate(extra)})
+        unknown = [n for n in names if _eye_key(n) not in index]
+        if unknown:
+            raise ValueError(
+                f"No calibrated eye model for the features {unknown}: the model knows "
+                f"SEED-IV's {_N_EYE} features and {sorted(_EYE_EXTRA)}"
+            )
+        self.order = np.array([index[_eye_key(n)] for n in names])
+        if len(set(self.order)) != len(self.order):
+            raise ValueError(f"eye feature names map twice onto one calibrated row: {names}")
+
 
 def _de_field(rng, prefix, channel_corr=_DE_CHANNEL_CORR_GEN):
     """Unit-variance (*prefix, 62, 5) field with the real inter-channel / inter-band structure."""
@@ -120,10 +170,13 @@ def _de_field(rng, prefix, channel_corr=_DE_CHANNEL_CORR_GEN):
     return np.sqrt(channel_corr) * shared + np.sqrt(1.0 - channel_corr) * own
 
 
-def _eye_field(rng, prefix, group_corr=_EYE_GROUP_CORR):
-    """Unit-variance (*prefix, 31) eye field: features of a group correlate by ``group_corr``."""
-    group = rng.standard_normal((*prefix, _EYE_GROUPS.max() + 1))[..., _EYE_GROUPS]
-    own = rng.standard_normal((*prefix, _N_EYE))
+def _eye_field(rng, prefix, group_corr=_EYE_GROUP_CORR, groups=_EYE_GROUPS):
+    """Unit-variance (*prefix, n_rows) eye field; features of a group correlate by ``group_corr``.
+
+    ``groups`` gives the group of every row (:data:`_EYE_GROUPS`: SEED-IV's 31 rows).
+    """
+    group = rng.standard_normal((*prefix, groups.max() + 1))[..., groups]
+    own = rng.standard_normal((*prefix, len(groups)))
     out = np.sqrt(group_corr) * group + np.sqrt(1 - group_corr) * own
     for row, src in _EYE_COPIES.items():
         out[..., row] = 0.995 * out[..., src] + 0.1 * own[..., row]
@@ -136,7 +189,7 @@ def _center_classes(pattern):
 
 
 class _Simulator:
-    """Calibrated generative core of the SEED / SEED-IV simulators.
+    """Calibrated generative core of the SEED / SEED-IV / SEED-V simulators.
 
     DE of channel ``c``, band ``b``, window ``t`` of trial ``j`` (class ``k``) of
     one recording, in SEED-style units (log2 of band power)::
@@ -151,7 +204,8 @@ class _Simulator:
     windows, so 4-s windows vary less within a trial. Eye features use the
     same scheme in standardised units (:data:`_EYE_VAR`), plus a recording
     offset, then a monotone map onto the real per-feature quantiles, artifact
-    trials for the heavy-tailed rows and copies of duplicated rows. The raw EEG
+    trials for the heavy-tailed rows and copies of duplicated rows (rows and
+    their file order: :class:`_EyeModel` of ``eye_features``). The raw EEG
     of a window is random-phase noise whose band powers reproduce the window's
     DE (see :func:`_simulate_eeg`).
 
@@ -160,35 +214,44 @@ class _Simulator:
     whatever ``n_subjects`` is.
     """
 
-    def __init__(self, random_state, n_classes, effect_size, de_class_var=_DE_VAR["class"]):
+    def __init__(
+        self, random_state, n_classes, effect_size, de_class_var=_DE_VAR["class"],
+        eye_features=None,
+    ):
         self.de_class_var = float(de_class_var)
+        self.eye = _EyeModel(eye_features)
         self.seed = int(check_random_state(random_state).integers(2**62))
         self.effect_size = float(effect_size)
         self.n_classes = n_classes
         rng = self.rng(0)
         self.class_corr = _DE_CLASS_SHARED * _DE_CHANNEL_CORR_GEN
         self.pattern = _center_classes(_de_field(rng, (n_classes,), self.class_corr))
-        self.eye_pattern = _center_classes(_eye_field(rng, (n_classes,), _EYE_CLASS_GROUP_CORR))
+        self.eye_pattern = self._eye_class_pattern(rng)
         self.channel_base = _DE_BASE + 0.8 * rng.standard_normal((_N_CH, 5))
         self._subjects = {}
 
     def rng(self, *key):
         return np.random.default_rng([self.seed, *key])
 
+    def _eye_class_pattern(self, rng):
+        field = _eye_field(rng, (self.n_classes,), _EYE_CLASS_GROUP_CORR, self.eye.groups)
+        return _center_classes(field)
+
     def subject(self, subject):
         if subject not in self._subjects:
             rng = self.rng(1, subject)
             pattern = _center_classes(_de_field(rng, (self.n_classes,), self.class_corr))
-            eye_pattern = _center_classes(_eye_field(rng, (self.n_classes,), _EYE_CLASS_GROUP_CORR))
+            eye_pattern = self._eye_class_pattern(rng)
             base = self.channel_base + 0.7 * rng.standard_normal((_N_CH, 5))
-            eye_base = rng.standard_normal(_N_EYE)
+            eye_base = rng.standard_normal(self.eye.n_rows)
             self._subjects[subject] = (base, pattern, eye_base, eye_pattern)
         return self._subjects[subject]
 
     def recording(self, subject, session, klasses):
-        """Per-trial means of one recording: DE level (n_trials, 62, 5), eye (n_trials, 31).
+        """Per-trial means of one recording: DE level (n_trials, 62, 5), eye (n_trials, n_rows).
 
-        The eye means are in standardised units (before the quantile map).
+        The eye means are in standardised units (before the quantile map), on the
+        rows of the eye model (``self.eye``, before its file order).
         """
         base, pattern, eye_base, eye_pattern = self.subject(subject)
         rng = self.rng(2, subject, session)
@@ -197,18 +260,20 @@ class _Simulator:
         ses = _center_classes(_de_field(rng, (self.n_classes,), self.class_corr))
         klass = w_pop * self.pattern + w_sub * pattern + w_ses * ses
         klass *= self.effect_size * np.sqrt(self.de_class_var * strength[0])
-        eye_ses = _center_classes(_eye_field(rng, (self.n_classes,), _EYE_CLASS_GROUP_CORR))
+        eye_ses = self._eye_class_pattern(rng)
         eye_klass = w_pop * self.eye_pattern + w_sub * eye_pattern + w_ses * eye_ses
         eye_klass *= self.effect_size * np.sqrt(_EYE_VAR["class"] * strength[1])
         level = base + 0.3 * rng.standard_normal((_N_CH, 5))
         eye_level = _EYE_RECORDING_SD * (
-            0.7 * eye_base + np.sqrt(1 - 0.7**2) * rng.standard_normal(_N_EYE)
+            0.7 * eye_base + np.sqrt(1 - 0.7**2) * rng.standard_normal(self.eye.n_rows)
         )
         klasses = np.asarray(klasses)
         n_trials = len(klasses)
         trial = np.sqrt(_DE_VAR["trial"]) * _de_field(rng, (n_trials,))
         de_mean = level + _DE_SD * (klass[klasses] + trial)
-        eye_trial = np.sqrt(_EYE_VAR["trial"]) * _eye_field(rng, (n_trials,))
+        eye_trial = np.sqrt(_EYE_VAR["trial"]) * _eye_field(
+            rng, (n_trials,), groups=self.eye.groups
+        )
         eye_mean = eye_level + eye_klass[klasses] + eye_trial
         artifacts = {
             row: np.where(
@@ -235,10 +300,17 @@ class _Simulator:
         return mean + np.log2(window) + _DE_SD * np.sqrt(_DE_VAR["within"]) * within
 
     def eye_trial(self, rng, mean, artifacts, trial, n_windows):
-        """Eye features (n_windows, 31) of one trial, on the real per-feature scales."""
-        within = np.sqrt(_EYE_VAR["within"]) * _eye_field_ar(rng, n_windows, _EYE_AR)
+        """Eye features (n_windows, n_features) of one trial, on the real per-feature scales.
+
+        The columns follow the file order of the eye model (``self.eye.order``).
+        """
+        within = np.sqrt(_EYE_VAR["within"]) * _eye_field_ar(
+            rng, n_windows, _EYE_AR, self.eye.groups
+        )
         z = (mean + within) / np.sqrt(1 + _EYE_RECORDING_SD**2)
-        return _eye_scale(z, {row: f[trial] for row, f in artifacts.items()})
+        factors = {row: f[trial] for row, f in artifacts.items()}
+        out = _eye_scale(z, factors, self.eye.quantiles, self.eye.linear)
+        return out[:, self.eye.order]
 
 
 def _de_field_ar(rng, n, phi):
@@ -250,10 +322,10 @@ def _de_field_ar(rng, n, phi):
     return lfilter([1.0], [1.0, -phi], x, axis=0)
 
 
-def _eye_field_ar(rng, n, phi):
+def _eye_field_ar(rng, n, phi, groups=_EYE_GROUPS):
     from scipy.signal import lfilter
 
-    x = _eye_field(rng, (n,))
+    x = _eye_field(rng, (n,), groups=groups)
     x[1:] *= np.sqrt(1 - phi**2)
     return lfilter([1.0], [1.0, -phi], x, axis=0)
 
@@ -261,11 +333,11 @@ def _eye_field_ar(rng, n, phi):
 _Z99 = 2.3263478740408408
 
 
-def _eye_scale(z, artifacts):
-    """Map standard-normal eye values (n, 31) onto the real p1 / median / p99 per row."""
-    p1, med, p99 = _EYE_QUANTILES.T
+def _eye_scale(z, artifacts, quantiles=_EYE_QUANTILES, linear=_EYE_LINEAR):
+    """Map standard-normal eye values (n, n_rows) onto the real p1 / median / p99 per row."""
+    p1, med, p99 = quantiles.T
     out = np.empty_like(z)
-    lin = _EYE_LINEAR
+    lin = linear
     lo = np.where(lin, med - p1, np.log(med / np.where(lin, 1, p1))) / _Z99
     hi = np.where(lin, p99 - med, np.log(p99 / med)) / _Z99
     step = np.where(z < 0, lo, hi) * z

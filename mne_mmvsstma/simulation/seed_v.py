@@ -7,197 +7,100 @@ import pickle
 
 import numpy as np
 
-from ..channels import SEED_BANDS, SEED_CH_NAMES, make_seed_montage
+from ..channels import SEED_CH_NAMES, make_seed_montage
 from ..datasets.seed_v import (
     _CNT_CH_NAMES,
     _CNT_RE,
     _EEG_DIR,
     _EYE_DIR,
-    _N_EYE,
-    _N_SESSIONS,
     _N_TRIALS,
     _RAW_DIR,
+    SEED_V_EVENT_ID,
+    SEED_V_EYE_FEATURE_NAMES,
     SEED_V_LABELS,
     _check_n_trials,
     _check_session,
     _to_310,
     seed_v_trial_times,
 )
-from ..utils import (
-    check_int,
-    check_option,
-    check_random_state,
-    fill_doc,
-    logger,
-    verbose,
-)
+from ..utils import check_int, check_option, fill_doc, logger, verbose
 from ._cnt import CntWriter
-from ._core import _prepare_root
+from ._core import _SEED_V_DE_CLASS_VAR, _prepare_root, _simulate_eeg, _Simulator
 
-_BAND_EDGES = tuple(SEED_BANDS.values())
-
-# SEED-style DE (log2(100 E), E = mean Hann-windowed |FFT|^2 of a 4-s window at
-# 200 Hz over the band's bins) of band-limited noise with standard deviation
-# sigma (uV) and bandwidth B: DE = log2(sigma^2 K_B), K_B = 100 * 800 * (fs / 2B)
-# * 0.375 (Hann power). The simulator draws DE values and turns them back into
-# band amplitudes with this relation, so DE computed from the simulated raw
-# EEG roughly reproduces the simulated feature files.
-_SIM_WIN = 4.0
-_SIM_FS_FEAT = 200.0
-_K_BAND = np.array(
-    [
-        100 * _SIM_WIN * _SIM_FS_FEAT * (_SIM_FS_FEAT / (2 * (hi - lo))) * 0.375
-        for lo, hi in _BAND_EDGES
-    ]
-)
-_SIGMA_UV = np.array([12.0, 6.0, 6.0, 4.0, 2.0])  # typical band amplitudes (uV)
-_BASE_DE = np.log2(_SIGMA_UV**2 * _K_BAND)  # ~ 27, 25, 24, 21, 19
-_EYE_BASE = np.array(
-    [4.0, 0.3, 1.2, 0.9, 0.7, 0.5] * 2  # pupil X/Y: mean (mm), std, DE in 4 bands
-    + [0.05, 0.03, 0.05, 0.03]  # dispersion
-    + [300.0, 150.0]  # fixation duration (ms)
-    + [150.0, 50.0]  # blink duration (ms)
-    + [50.0, 20.0, 6.0, 3.0]  # saccade duration (ms) / amplitude (deg)
-    + [0.3, 2.5, 900.0, 0.4, 0.15, 2.0, 50.0, 6.0, 200.0]  # event statistics
-)
+#: seconds per feature window (the windows of the npz files)
+_WINDOW = 4.0
+#: the DE of the feature files is that of the EEG at the readers' 200 Hz
+_FEATURE_SFREQ = 200
+#: sampling rate of the .cnt files, an integer multiple of the feature rate
+_CNT_SFREQ = 1000
+_UP = _CNT_SFREQ // _FEATURE_SFREQ
 
 
-def _smooth_fields(rng, n, pos, length=0.05):
-    """``n`` random spatially smooth fields over the 62 electrodes (unit RMS)."""
-    dist2 = ((pos[:, None, :] - pos[None, :, :]) ** 2).sum(-1)
-    chol = np.linalg.cholesky(np.exp(-dist2 / (2 * length**2)) + 1e-6 * np.eye(len(pos)))
-    fields = rng.standard_normal((n, len(pos))) @ chol.T
-    fields -= fields.mean(axis=1, keepdims=True) * 0.5
-    return fields / np.sqrt((fields**2).mean(axis=1, keepdims=True))
+def _eeg_200(sim, rng, table, de_trials, de_mean, tail):
+    """EEG (62, n_seconds * 200) of one recording, float32, microvolts, at 200 Hz.
 
-
-def _patterns(rng, n, pos, n_components=2):
-    """``n`` smooth (62, 5) patterns: sums of spatial fields x band loadings, unit RMS."""
-    fields = _smooth_fields(rng, n * n_components, pos).reshape(n, n_components, 62)
-    bands = rng.standard_normal((n, n_components, 5))
-    pats = np.einsum("ncs,ncb->nsb", fields, bands)
-    return pats / np.sqrt((pats**2).mean(axis=(1, 2), keepdims=True))
-
-
-def _ar1(rng, n, shape, phi, sd):
-    """AR(1) series along axis 0 with stationary standard deviation ``sd``."""
-    out = np.empty((n, *shape))
-    innov = rng.standard_normal((n, *shape)) * sd * np.sqrt(1 - phi**2)
-    out[0] = rng.standard_normal(shape) * sd
-    for t in range(1, n):
-        out[t] = phi * out[t - 1] + innov[t]
+    Every trial's 4-s windows reproduce ``de_trials`` (the unsmoothed DE of the
+    feature files, :func:`~._core._simulate_eeg`); the seconds of a trial after
+    its last full window, the gaps between trials and the ``tail`` after the last
+    trial are 1-s windows drawn by the core around the trial's mean DE (gaps: the
+    recording's mean over trials). Consecutive pieces are joined without a step:
+    the last 10 % of a piece (where the Hann window of the DE is nearly zero)
+    bends towards the first sample of the next.
+    """
+    pieces = []  # (de, window)
+    prev_end = 0
+    rest = de_mean.mean(axis=0)
+    for j, ((start, end), de) in enumerate(zip(table, de_trials)):
+        if start > prev_end:
+            pieces.append((sim.de_trial(rng, rest, int(start - prev_end), window=1.0), 1.0))
+        pieces.append((de, _WINDOW))
+        left = int(end - start - _WINDOW * len(de))
+        if left > 0:
+            pieces.append((sim.de_trial(rng, de_mean[j], left, window=1.0), 1.0))
+        prev_end = end
+    pieces.append((sim.de_trial(rng, rest, int(tail), window=1.0), 1.0))
+    n_total = int(round((table[-1, 1] + tail) * _FEATURE_SFREQ))
+    out = np.empty((len(SEED_CH_NAMES), n_total), np.float32)
+    pos, prev, prev_m = 0, None, 0
+    for de, window in pieces:
+        x = _simulate_eeg(rng, de, window=window, sfreq=_FEATURE_SFREQ)
+        if prev is not None:  # x[:, -1] continues the last window periodically: drop it
+            step = x[:, :1] - prev[:, -1:]
+            ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(prev_m) + 1) / prev_m)
+            prev[:, -1 - prev_m : -1] += ramp * step
+            out[:, pos : pos + prev.shape[1] - 1] = prev[:, :-1]
+            pos += prev.shape[1] - 1
+        prev, prev_m = x, max(1, int(round(window * _FEATURE_SFREQ)) // 10)
+    out[:, pos:] = prev[:, :-1]
     return out
 
 
-class _Latents:
-    """Dataset-level effects shared by all simulated subjects."""
+def _write_cnt_recording(fname, eeg, eog_rng, table, *, data_format, date, subject, session):
+    """Write one 66-channel 1000-Hz .cnt file from the 200-Hz EEG of :func:`_eeg_200`.
 
-    def __init__(self, rng, effect_size):
-        pos = make_seed_montage().get_positions()["ch_pos"]
-        self.pos = np.array([pos[ch] for ch in SEED_CH_NAMES])
-        self.class_de = effect_size * 0.224 * _patterns(rng, 5, self.pos)
-        self.class_eye = effect_size * 0.036 * rng.standard_normal((5, _N_EYE))
-        self.base_de = _BASE_DE[None, :] + 0.4 * _patterns(rng, 1, self.pos)[0]
-        self.log_eye = np.log(_EYE_BASE)
+    The EEG is upsampled by polyphase filtering (its content is below 100 Hz, so
+    the readers' resampling to 200 Hz gives it back). M1 / M2 carry a third of
+    the neighbouring TP7 / TP8 plus weak noise, VEO blinks and HEO saccade steps
+    (no EOG leaks into the EEG channels, whose DE stays that of the feature files).
+    """
+    from scipy.signal import lfilter, resample_poly
 
-
-def _simulate_features(rng, latents, table, session, subject_fx, window=_SIM_WIN):
-    """DE (n, 62, 5) and eye (n, 33) features, labels and trial ids of one session."""
-    labels = SEED_V_LABELS[session]
-    ses_de = 0.25 * _patterns(rng, 1, latents.pos)[0]
-    ses_eye = 0.03 * rng.standard_normal(_N_EYE)
-    de, eye, lab, tri = [], [], [], []
-    for trial, (start, end) in enumerate(table):
-        n = int((end - start) // window)
-        c = labels[trial]
-        trial_de = 0.35 * _patterns(rng, 1, latents.pos)[0] + 0.15 * rng.standard_normal((62, 5))
-        mean_de = (
-            latents.base_de
-            + subject_fx["de"]
-            + ses_de
-            + latents.class_de[c]
-            + subject_fx["class_de"][c]
-            + trial_de
-        )
-        x = mean_de + _ar1(rng, n, (62, 5), 0.7, 0.45) + 0.3 * rng.standard_normal((n, 62, 5))
-        mean_eye = (
-            latents.log_eye
-            + subject_fx["eye"]
-            + ses_eye
-            + latents.class_eye[c]
-            + subject_fx["class_eye"][c]
-            + 0.05 * rng.standard_normal(_N_EYE)
-        )
-        e = np.exp(
-            mean_eye + _ar1(rng, n, (_N_EYE,), 0.7, 0.06) + 0.04 * rng.standard_normal((n, _N_EYE))
-        )
-        de.append(x)
-        eye.append(e)
-        lab.append(np.full(n, c, dtype=np.int64))
-        tri.append(np.full(n, trial, dtype=np.int64))
-    return de, eye, lab, tri
-
-
-def _subject_effects(rng, latents, effect_size):
-    return dict(
-        de=0.8 * _patterns(rng, 1, latents.pos)[0] + 0.2 * rng.standard_normal((62, 5)),
-        class_de=effect_size * 0.112 * _patterns(rng, 5, latents.pos),
-        eye=0.12 * rng.standard_normal(_N_EYE),
-        class_eye=effect_size * 0.0176 * rng.standard_normal((5, _N_EYE)),
-    )
-
-
-def _band_sos(fs):
-    from scipy.signal import butter
-
-    return [butter(4, (lo, hi), btype="bandpass", fs=fs, output="sos") for lo, hi in _BAND_EDGES]
-
-
-def _write_raw_recording(
-    fname, rng, table, de_trials, baseline_de, *, sfreq, data_format, date, subject, session, tail
-):
-    """Write one 66-channel .cnt file whose band amplitudes follow the DE windows."""
-    from scipy.signal import lfilter, sosfilt
-
-    n_total = int(round((table[-1, 1] + tail) * sfreq))
-    # knots of the log-amplitude envelope: window centres inside trials, gap centres
-    knot_t, knot_v = [0.0], [baseline_de]
-    prev_end = 0.0
-    for (start, end), de in zip(table, de_trials):
-        knot_t.append((prev_end + start) / 2)
-        knot_v.append(baseline_de)
-        for w in range(len(de)):
-            knot_t.append(start + (w + 0.5) * _SIM_WIN)
-            knot_v.append(de[w])
-        prev_end = end
-    knot_t += [(prev_end + n_total / sfreq) / 2, n_total / sfreq]
-    knot_v += [baseline_de, baseline_de]
-    knot_t = np.asarray(knot_t)
-    # log2 sigma (uV) = (DE - log2 K) / 2, shape (n_knots, 5, 62)
-    knot_ls = ((np.asarray(knot_v) - np.log2(_K_BAND)) / 2).transpose(0, 2, 1)
-    mastoid_ls = (baseline_de.mean(axis=0) - np.log2(_K_BAND)) / 2 - 1.0  # (5,)
-
-    sos = _band_sos(sfreq)
-    gain = np.array([1.0 / np.sqrt(2 * (hi - lo) / sfreq) for lo, hi in _BAND_EDGES])
-    n_sig = 62 + 2  # EEG + mastoids
-    zi = [np.zeros((len(s), n_sig, 2)) for s in sos]  # filter states carried across chunks
-    # EOG: blinks (VEO) and saccade steps (HEO)
-    n_blinks = rng.poisson(0.3 * n_total / sfreq)
-    blink_t = np.sort(rng.uniform(0, n_total / sfreq, n_blinks))
-    blink_amp = rng.uniform(80, 200, n_blinks)
-    heo_zi = np.zeros(1)
+    n_total = eeg.shape[1] * _UP
+    sfreq = _CNT_SFREQ
     ch_index = {ch: i for i, ch in enumerate(_CNT_CH_NAMES)}
     eeg_idx = np.array([ch_index[ch] for ch in SEED_CH_NAMES])
-    frontal = np.array([SEED_CH_NAMES.index(ch) for ch in ("FP1", "FPZ", "FP2", "AF3", "AF4")])
-    leak = np.array([0.25, 0.3, 0.25, 0.1, 0.1])[:, None]
-
+    tp7, tp8 = SEED_CH_NAMES.index("TP7"), SEED_CH_NAMES.index("TP8")
+    n_blinks = eog_rng.poisson(0.3 * n_total / sfreq)
+    blink_t = np.sort(eog_rng.uniform(0, n_total / sfreq, n_blinks))
+    blink_amp = eog_rng.uniform(80, 200, n_blinks)
+    heo_zi = np.zeros(1)
     pos2d = np.zeros((len(_CNT_CH_NAMES), 2))
     montage_pos = make_seed_montage().get_positions()["ch_pos"]
     extra = {"M1": (-0.085, -0.03), "M2": (0.085, -0.03), "VEO": (-0.04, 0.11), "HEO": (0.04, 0.11)}
     for ch, i in ch_index.items():
         pos2d[i] = extra[ch] if ch in extra else montage_pos[ch][:2]
     resolution = 0.01 if data_format == "int32" else 0.05
-    chunk = int(10 * sfreq)
+    chunk, pad = 10 * _FEATURE_SFREQ, 32  # 200-Hz samples per chunk / of filter context
     with CntWriter(
         fname,
         _CNT_CH_NAMES,
@@ -212,40 +115,30 @@ def _write_raw_recording(
         veog="VEO",
         overwrite=True,
     ) as writer:
-        for c0 in range(0, n_total, chunk):
-            n = min(chunk, n_total - c0)
-            t = (c0 + np.arange(n)) / sfreq
-            idx = np.clip(np.searchsorted(knot_t, t, side="right") - 1, 0, len(knot_t) - 2)
-            frac = ((t - knot_t[idx]) / (knot_t[idx + 1] - knot_t[idx]))[:, None, None]
-            ls = knot_ls[idx] * (1 - frac) + knot_ls[idx + 1] * frac  # (n, 5, 62)
+        for c0 in range(0, eeg.shape[1], chunk):
+            c1 = min(c0 + chunk, eeg.shape[1])
+            lo, hi = max(0, c0 - pad), min(eeg.shape[1], c1 + pad)
+            up = resample_poly(eeg[:, lo:hi].astype(np.float64), _UP, 1, axis=1)
+            up = up[:, _UP * (c0 - lo) : _UP * (c1 - lo)]
+            n = up.shape[1]
+            t = (_UP * c0 + np.arange(n)) / sfreq
             out = np.zeros((len(_CNT_CH_NAMES), n))
-            sig = np.zeros((n_sig, n))
-            for b in range(5):
-                noise = rng.standard_normal((n_sig, n))
-                band, zi[b] = sosfilt(sos[b], noise, axis=-1, zi=zi[b])
-                band *= gain[b]
-                amp = np.concatenate([2.0 ** ls[:, b, :].T, np.full((2, n), 2.0 ** mastoid_ls[b])])
-                sig += amp * band
-            sig += 0.5 * rng.standard_normal((n_sig, n))  # amplifier noise floor
+            out[eeg_idx] = up
+            out[ch_index["M1"]] = up[tp7] / 3 + 0.5 * eog_rng.standard_normal(n)
+            out[ch_index["M2"]] = up[tp8] / 3 + 0.5 * eog_rng.standard_normal(n)
             sel = (blink_t > t[0] - 1) & (blink_t < t[-1] + 1)
-            veo = np.zeros(n)
+            veo = 3.0 * eog_rng.standard_normal(n)
             for bt, ba in zip(blink_t[sel], blink_amp[sel]):
                 veo += ba * np.exp(-0.5 * ((t - bt) / 0.05) ** 2)
             steps = np.zeros(n)
-            jumps = rng.random(n) < 0.5 / sfreq
-            steps[jumps] = rng.normal(0, 40, jumps.sum())
+            jumps = eog_rng.random(n) < 0.5 / sfreq
+            steps[jumps] = eog_rng.normal(0, 40, jumps.sum())
             heo, heo_zi = lfilter([1.0], [1.0, -0.9995], steps, zi=heo_zi)
-            veo += 3.0 * rng.standard_normal(n)
-            heo = heo + 3.0 * rng.standard_normal(n)
-            sig[frontal] += leak * veo[None, :]
-            out[eeg_idx] = sig[:62]
-            out[ch_index["M1"]], out[ch_index["M2"]] = sig[62], sig[63]
-            out[ch_index["VEO"]], out[ch_index["HEO"]] = veo, heo
+            out[ch_index["VEO"]] = veo
+            out[ch_index["HEO"]] = heo + 3.0 * eog_rng.standard_normal(n)
             writer.write(out * 1e-6)
-        starts = np.round(table[:, 0] * sfreq).astype(int)
-        ends = np.round(table[:, 1] * sfreq).astype(int)
-        writer.add_events(starts, 1)
-        writer.add_events(ends, 2)
+        writer.add_events(np.round(table[:, 0] * sfreq).astype(int), 1)
+        writer.add_events(np.round(table[:, 1] * sfreq).astype(int), 2)
 
 
 @verbose
@@ -269,27 +162,21 @@ def simulate_seed_v(
     """Write a small synthetic SEED-V folder in the exact real layout.
 
     Writes ``EEG_raw/<sub>_<ses>_<yyyymmdd>.cnt`` (Neuroscan, 1000 Hz, the
-    66 channels of SEED-V in file order, see the module docstring),
+    66 channels of SEED-V in file order: the 62 EEG channels with M1 and M2
+    at indices 32 and 42, VEO and HEO last, as
+    :func:`~mne_mmvsstma.datasets.read_raw_seed_v` expects),
     ``EEG_DE_features/<sub>_123.npz`` and ``Eye_movement_features/<sub>_123.npz``
     (keys ``data`` and ``label``, pickled dicts ``{k: array}`` with
-    ``k = 15 * (session - 1) + trial``).
+    ``k = 15 * (session - 1) + trial``; EEG ``(n_windows, 310)``, eye
+    ``(n_windows, 33)`` in the order of
+    :data:`~mne_mmvsstma.datasets.SEED_V_EYE_FEATURE_NAMES`).
 
     The trials follow ``seed_v_trial_times(session, time_scale, n_trials=n_trials)``
-    (pass that table as ``trial_times`` to :func:`read_raw_seed_v` /
-    :func:`read_epochs_seed_v`); each trial gives ``(end - start) // 4``
+    (pass that table as ``trial_times`` to
+    :func:`~mne_mmvsstma.datasets.read_raw_seed_v` /
+    :func:`~mne_mmvsstma.datasets.read_epochs_seed_v`); each trial gives ``(end - start) // 4``
     feature windows. The simulated .cnt files also store event markers
     (code 1 at trial starts, 2 at trial ends), which the readers do not need.
-
-    Model (SEED-style DE scale, ~19-27): DE = band/channel baseline + subject
-    offset + session offset + emotion pattern (smooth over the scalp, shared by
-    subjects, plus a subject-specific part) + trial offset + AR(1) noise over
-    windows + white noise. Eye features are log-normal with emotion,
-    subject, trial and AR(1) effects (weaker than EEG). The raw EEG is
-    band-limited noise (delta..gamma) whose band amplitudes follow the DE of
-    each 4-s window, so DE computed from the raw data tracks the feature
-    files; M1/M2 carry low-amplitude noise, VEO blinks (leaking into the
-    frontal channels) and HEO saccade steps. Classification is learnable but
-    not trivial: per-trial offsets are larger than the emotion effects.
 
     Parameters
     ----------
@@ -304,14 +191,16 @@ def simulate_seed_v(
         Number of trials per session (the first ``n_trials`` of 15).
     time_scale : float
         Factor applied to the real trial durations and gaps (see
-        :func:`seed_v_trial_times`); ``1.0`` gives real sizes (about one hour
-        per recording, ~1 GB per .cnt file).
+        :func:`~mne_mmvsstma.datasets.seed_v_trial_times`); ``1.0`` gives real
+        sizes (about one hour per recording, ~1 GB per .cnt file).
     raw : bool
         Write the .cnt recordings.
     features : bool
         Write the npz feature files.
     effect_size : float
-        Multiplier of the emotion effects (``0`` = no information).
+        Scale of the between-class (emotion) part relative to its calibrated
+        value: ``1.0`` (default) = calibrated, ``0`` = no emotion information,
+        ``2`` = twice the calibrated amplitude.
     %(order_310)s
     data_format : ``"int16"`` | ``"int32"``
         Sample format of the .cnt files.
@@ -325,7 +214,42 @@ def simulate_seed_v(
     -------
     root : pathlib.Path
         The folder written.
+
+    Notes
+    -----
+    The data come from the calibrated generative core shared with
+    :func:`simulate_seed_iv` and :func:`simulate_seed` (``_Simulator``), with
+    five classes and SEED-IV's settings: 4-s windows, whose unsmoothed DE is
+    simulated at 1-s resolution with SEED's measured statistics (variance
+    fractions between class / between trial / within trial, lag-1
+    autocorrelation, inter-channel and inter-band correlation) and averaged to
+    4 s, and SEED-IV's between-class variance (SEED-V has no measured target
+    of its own). The EEG files hold this DE, not smoothed, in SEED-style units
+    (log2 of band power). The eye features follow the model calibrated on the
+    real SEED-IV eye files (variance fractions, lag-1 autocorrelation,
+    per-feature quantiles and heavy tails, recording-to-recording spread):
+    the 31 features that SEED-IV also has are matched by name (the pupil,
+    dispersion, fixation, saccade and event-statistics features; the SEED-IV
+    row order inside a group is itself an assumption, see
+    :data:`~mne_mmvsstma.datasets.EYE_FEATURE_NAMES`), and
+    ``blink_duration_mean`` / ``blink_duration_std``, which SEED-IV lacks, are
+    modelled like the nearest group, fixation duration (same quantiles, a
+    group of their own). The eye files hold no NaN (no SEED-V statistic says
+    otherwise); ``blink_frequency`` is 0 in ~7 %% of the windows, as in SEED-IV.
+
+    The raw EEG is random-phase noise whose band powers reproduce the DE of
+    every 4-s window (at the readers' 200 Hz, upsampled to 1000 Hz by
+    polyphase filtering), so DE computed from
+    :func:`~mne_mmvsstma.datasets.read_epochs_seed_v` windows (SEED method,
+    :func:`~mne_mmvsstma.features.compute_de`) returns the feature files within
+    ~0.05 (log2 units). The seconds of a trial after its last full window hold
+    1-s windows drawn by the core around the trial's mean DE, the gaps between
+    trials and after the last trial 1-s windows around the mean over trials.
+    M1 / M2 carry a third of the neighbouring TP7 / TP8 signal plus weak
+    noise, VEO blinks and HEO saccade steps; the EOG does not leak into the
+    EEG channels.
     """
+    name = "simulate_seed_v"
     check_option("order", order, ("band", "channel"))
     check_option("data_format", data_format, ("int16", "int32"))
     n_subjects = check_int(n_subjects, "n_subjects")
@@ -335,53 +259,59 @@ def simulate_seed_v(
     if not np.isfinite(effect_size) or effect_size < 0:
         raise ValueError(f"effect_size must be a non-negative number, got {effect_size!r}")
     tables = {s: seed_v_trial_times(s, time_scale, n_trials=n_trials) for s in sessions}
-    root = _prepare_root(root, dataset="SEED-V", n_trials=n_trials, overwrite=overwrite,
-                         name="simulate_seed_v")
-    rng = check_random_state(random_state)
-    seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(1 + int(n_subjects))
-    latents = _Latents(np.random.default_rng(seeds[0]), effect_size)
+    tail = max(1.0, float(np.floor(30 * float(time_scale) + 0.5)))
+    root = _prepare_root(root, dataset="SEED-V", n_trials=n_trials, overwrite=overwrite, name=name)
+    sim = _Simulator(
+        random_state,
+        len(SEED_V_EVENT_ID),
+        effect_size,
+        de_class_var=_SEED_V_DE_CLASS_VAR,
+        eye_features=SEED_V_EYE_FEATURE_NAMES,
+    )
     if raw:
         (root / _RAW_DIR).mkdir(parents=True, exist_ok=True)
     if features:
         (root / _EEG_DIR).mkdir(parents=True, exist_ok=True)
         (root / _EYE_DIR).mkdir(parents=True, exist_ok=True)
     for subject in range(1, int(n_subjects) + 1):
-        sub_seeds = seeds[subject].spawn(2 * _N_SESSIONS + 1)
-        sub_rng = np.random.default_rng(sub_seeds[0])
-        fx = _subject_effects(sub_rng, latents, effect_size)
+        day_rng = sim.rng(8, subject)
         first_day = datetime.datetime(2018, 4, 1) + datetime.timedelta(
-            days=int(sub_rng.integers(300))
+            days=int(day_rng.integers(300))
         )
         eeg_dict, eye_dict, lab_dict = {}, {}, {}
         for session in sessions:
-            ses_rng = np.random.default_rng(sub_seeds[session])
             table = tables[session]
-            de, eye, lab, _ = _simulate_features(ses_rng, latents, table, session, fx)
-            for trial in range(len(table)):
-                k = (session - 1) * _N_TRIALS + trial
-                eeg_dict[k] = _to_310(de[trial], order)
-                eye_dict[k] = eye[trial]
-                lab_dict[k] = lab[trial]
+            klasses = SEED_V_LABELS[session][:n_trials]  # the label codes are 0..4
+            de_mean, eye_mean, artifacts = sim.recording(subject, session, klasses)
+            de_rng, eye_rng = sim.rng(3, subject, session), sim.rng(5, subject, session)
+            de_trials = []
+            for trial, (start, end) in enumerate(table):
+                n_win = int((end - start) // _WINDOW)
+                de = sim.de_trial(de_rng, de_mean[trial], n_win, window=_WINDOW)
+                de_trials.append(de)
+                if features:
+                    k = (session - 1) * _N_TRIALS + trial
+                    eeg_dict[k] = _to_310(de, order)
+                    eye_dict[k] = sim.eye_trial(eye_rng, eye_mean[trial], artifacts, trial, n_win)
+                    lab_dict[k] = np.full(n_win, klasses[trial], dtype=np.int64)
             if raw:
                 day = first_day + datetime.timedelta(
-                    days=int(7 * (session - 1) + sub_rng.integers(7)), hours=9 + session
+                    days=int(7 * (session - 1) + day_rng.integers(7)), hours=9 + session
                 )
                 fname = root / _RAW_DIR / f"{subject}_{session}_{day:%Y%m%d}.cnt"
                 for old in (root / _RAW_DIR).glob(f"{subject}_{session}_*.cnt"):
                     if old != fname and _CNT_RE.match(old.name):
                         old.unlink()
-                _write_raw_recording(
+                eeg = _eeg_200(sim, sim.rng(4, subject, session), table, de_trials, de_mean, tail)
+                _write_cnt_recording(
                     fname,
-                    np.random.default_rng(sub_seeds[_N_SESSIONS + session]),
+                    eeg,
+                    sim.rng(7, subject, session),
                     table.astype(float),
-                    de,
-                    latents.base_de + fx["de"],
-                    sfreq=1000,
                     data_format=data_format,
                     date=day,
                     subject=subject,
                     session=session,
-                    tail=max(1.0, float(np.floor(30 * float(time_scale) + 0.5))),
                 )
                 logger.info("Wrote %s", fname)
         if features:
