@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from mne.utils import _check_option as check_option  # noqa: F401  (MNE's validators)
-from mne.utils import _ensure_int, logger, verbose  # noqa: F401  (re-exported for the package)
+from mne.utils import _ensure_int, _validate_type, logger, verbose  # noqa: F401  (re-exported for the package)
 
 from ._docs import docdict, fill_doc  # noqa: F401  (re-exported for the package)
 
@@ -38,8 +38,7 @@ def check_random_state(seed) -> np.random.Generator:
 
 def check_path(path, *, kind: str = "path", must_exist: bool = True, is_dir: bool | None = None):
     """Return ``path`` as :class:`pathlib.Path`, with clear errors when it is missing."""
-    if not isinstance(path, (str, Path)):
-        raise TypeError(f"{kind} must be a str or pathlib.Path, got {type(path).__name__}")
+    _validate_type(path, "path-like", kind)
     path = Path(path).expanduser()
     if must_exist and not path.exists():
         raise FileNotFoundError(f"{kind} does not exist: {path}")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io
+from mne.utils import _validate_type
 from scipy.io.matlab import MatReadError
 
 from ..utils import logger
@@ -63,8 +64,7 @@ def _mat_error(fname: Path, err: Exception) -> Exception:
 
 
 def _check_file(fname, what: str) -> Path:
-    if not isinstance(fname, (str, Path)):
-        raise TypeError(f"{what} must be a str or pathlib.Path, got {type(fname).__name__}")
+    _validate_type(fname, "path-like", what)
     fname = Path(fname).expanduser()
     if not fname.exists():
         raise FileNotFoundError(f"{what} not found: {fname}")

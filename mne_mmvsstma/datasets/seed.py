@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+from mne.utils import _validate_type
 
 from ..channels import SEED_CH_NAMES
 from ..utils import check_int, check_option, fill_doc, logger, verbose
@@ -285,8 +286,7 @@ def read_seed_features(root, *, subjects=None, sessions=None, feature="de_LDS",
         :data:`SEED_EVENT_ID`) and 0-based ``trial_ids``.
     """
     check_option("feature", feature, FEATURE_KINDS)
-    if not isinstance(root, (str, Path)):
-        raise TypeError(f"root must be a str or pathlib.Path, got {type(root).__name__}")
+    _validate_type(root, "path-like", "root")
     root = Path(root).expanduser()
     if root.name in _FOLDERS.values():
         root = root.parent

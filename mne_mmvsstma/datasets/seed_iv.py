@@ -23,6 +23,7 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from mne.utils import _validate_type
 
 from ..channels import SEED_BANDS, SEED_CH_NAMES
 from ..utils import check_option, fill_doc, logger, verbose
@@ -235,8 +236,7 @@ def read_epochs_seed_iv(fname, *, window=4.0, session=None, allow_partial=False,
 
 
 def _feature_root(root) -> Path:
-    if not isinstance(root, (str, Path)):
-        raise TypeError(f"root must be a str or pathlib.Path, got {type(root).__name__}")
+    _validate_type(root, "path-like", "root")
     root = Path(root).expanduser()
     if root.name in (_FOLDERS["eeg"], _FOLDERS["eye"], _FOLDERS["raw"]):
         root = root.parent

@@ -15,6 +15,7 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
+from mne.utils import _validate_type
 
 from ..channels import SEED_BANDS, SEED_CH_NAMES
 from ..datasets._io import SIMULATED_MARKER
@@ -501,8 +502,7 @@ def _prepare_root(root, *, dataset: str, n_trials: int, overwrite: bool, name: s
     The marker records the datasets written there and their trials per
     session, which the readers expect instead of the real counts.
     """
-    if not isinstance(root, (str, Path)):
-        raise TypeError(f"{name}: root must be a str or pathlib.Path, got {type(root).__name__}")
+    _validate_type(root, "path-like", f"{name}: root")
     root = Path(root).expanduser()
     if root.exists() and not root.is_dir():
         raise NotADirectoryError(f"{name}: root {root} exists and is not a folder")
