@@ -1031,12 +1031,15 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         for EEG and fusion classifiers, not for eye-only classifiers (there it
         lowered the accuracy, while it raised that of fusion).
     probe_attention : bool
-        Attention fusion: the probe also fits the attention vector, jointly
-        with the logistic regression and with the same L2 penalty, by L-BFGS
-        on the frozen per-modality features of the probe's training windows,
-        starting from the closed-form probe at the network's attention vector
-        (zero for a new network: both modalities weigh 1/2). ``False`` keeps
-        the attention vector as it is.
+        Attention fusion: the probe also fits the attention vector. On the
+        frozen per-modality features of the probe's windows: the closed-form
+        probe at the network's attention vector (zero for a new network: both
+        modalities weigh 1/2), then the attention vector that minimises that
+        probe's objective (cross-entropy plus the same L2 penalty, L-BFGS),
+        then the closed-form probe again at the fitted attention (one round of
+        block-coordinate descent; optimising both jointly overfitted the
+        training trials, see ``doc/recipe.rst``). ``False`` keeps the
+        attention vector as it is.
     emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         Architecture of randomly initialised encoders.
     scale : bool
@@ -1338,6 +1341,13 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
                              "classifier needs at least two classes")
         if self.dcca_weight < 0:
             raise ValueError(f"dcca_weight must be >= 0, got {self.dcca_weight!r}")
+        if groups is not None and len(groups) == n:
+            n_trials = len(np.unique(groups))
+            if n_trials < len(classes):
+                raise ValueError(
+                    f"groups give {n_trials} labeled trial(s) for {len(classes)} classes; every "
+                    "class needs at least one trial of its own (groups is the trial id of "
+                    "every window)")
         if isinstance(self.probe_C, str):
             check_option("probe_C", self.probe_C, ("cv",))
         elif self.probe_C is not None and np.any(np.asarray(self.probe_C, dtype=float) <= 0):
