@@ -188,7 +188,7 @@ def test_invalid_and_per_modality_kwargs():
     with pytest.raises(ValueError, match="encoder_kwargs"):
         _clf(encoder_kwargs={"eeg": TINY, "emb_dim": 4})
     clf = _clf(encoder_kwargs={"eeg": TINY, "eye": {**TINY, "emb_dim": 4, "head_dim": 4}})
-    assert clf.eye_encoder.emb_dim == 4 and clf.fused_dim == 8
+    assert clf.eye_encoder.emb_dim == 4 and clf.fused_dim == 8 + 4  # one block each
 
 
 @pytest.mark.parametrize("fusion", ["attention", "concat"])
