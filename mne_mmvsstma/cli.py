@@ -48,6 +48,18 @@ def _int_list(text):
         raise argparse.ArgumentTypeError(f"expected integers like '1,2,3', got {text!r}") from None
 
 
+def _probe_c(text):
+    if text.strip().lower() == "cv":
+        return "cv"
+    try:
+        float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number or 'cv' (C chosen on held-out training trials), got {text!r}"
+        ) from None
+    return NONNEG(text)
+
+
 def _float_list(text):
     try:
         return [float(v) for v in text.replace(",", " ").split()]
@@ -206,9 +218,10 @@ def build_parser():
                    help="labeled windows per training trial (default: all)")
     p.add_argument("--mask-ratio", type=RATIO, default=0.0)
     p.add_argument("--dcca-weight", type=NONNEG, default=0.1)
-    p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
-                   help=f"inverse L2 strength of the linear probe (default {PROBE_C}); "
-                        "0 disables the probe")
+    p.add_argument("--probe-c", type=_probe_c, default=PROBE_C,
+                   help=f"inverse L2 strength of the linear probe, or 'cv': chosen on folds "
+                        f"of held-out training trials (default {PROBE_C}); 0 disables the "
+                        "probe")
     p.add_argument("--epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the probe (default 0: the probe alone)")
     p.add_argument("--batch-size", type=POS_INT, default=32)
@@ -241,9 +254,10 @@ def build_parser():
     p.add_argument("--pretrain-epochs", type=POS_INT, default=100)
     p.add_argument("--finetune-epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the linear probe (default 0: the probe)")
-    p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
-                   help=f"inverse L2 strength of the linear probe (default {PROBE_C}); "
-                        "0 disables the probe")
+    p.add_argument("--probe-c", type=_probe_c, default=PROBE_C,
+                   help=f"inverse L2 strength of the linear probe, or 'cv': chosen on folds "
+                        f"of held-out training trials (default {PROBE_C}); 0 disables the "
+                        "probe")
     p.add_argument("--n-labels", type=POS_INT, default=10)
     p.add_argument("--mask-ratios", type=_float_list, default=[0.3, 0.5, 0.7])
     _add_arch(p)

@@ -54,6 +54,8 @@ def test_shapes(fusion, mask_ratio):
 
 def test_attention_weights_sum_to_one_and_fusion_formula():
     clf = _clf().eval()
+    with torch.no_grad():  # starts at zero (equal weights); any vector follows the formula
+        nn.init.normal_(clf.attention_vector)
     x_eeg, x_eye, _ = _data()
     fused = clf(x_eeg, x_eye, return_features=True)
     alpha = clf.last_attention_
@@ -145,8 +147,20 @@ def test_pretrained_encoders_are_copied():
     eye = MVSSTMA(n_chans=C_EYE, n_times=T, n_bands=1, **{**TINY, "emb_dim": 4, "head_dim": 4})
     before = {k: v.clone() for k, v in eeg.state_dict().items()}
     clf = MMVSSTMAClassifier(3, eeg_encoder=eeg, eye_encoder=eye, fusion="attention")
-    # different feature widths: both projected to the larger one
-    assert isinstance(clf.eeg_projection, nn.Linear) and clf.fused_dim == 8
+    # different feature widths (8, 4): a common space of 12 with one block per modality,
+    # and equal attention weights: the fused feature is [F_eeg, F_eye] / 2
+    assert isinstance(clf.eeg_projection, nn.Linear) and clf.fused_dim == 12
+    x_eeg, x_eye, _ = _data()
+    with torch.no_grad():
+        clf.eval()
+        f_eeg = clf.eeg_encoder(x_eeg, return_features=True)
+        f_eye = clf.eye_encoder(x_eye, return_features=True)
+        fused = clf(x_eeg, x_eye, return_features=True)
+    torch.testing.assert_close(fused, torch.cat([f_eeg, f_eye], dim=1) / 2)
+    torch.testing.assert_close(clf.last_attention_, torch.full((8, 2), 0.5))
+    with_dim = MMVSSTMAClassifier(3, eeg_encoder=eeg, eye_encoder=eye, fusion="attention",
+                                  fusion_dim=5)
+    assert with_dim.fused_dim == 5
     for key, value in clf.eeg_encoder.state_dict().items():
         assert torch.equal(value, eeg.state_dict()[key])
     x_eeg, x_eye, y = _data()
@@ -174,7 +188,7 @@ def test_invalid_and_per_modality_kwargs():
     with pytest.raises(ValueError, match="encoder_kwargs"):
         _clf(encoder_kwargs={"eeg": TINY, "emb_dim": 4})
     clf = _clf(encoder_kwargs={"eeg": TINY, "eye": {**TINY, "emb_dim": 4, "head_dim": 4}})
-    assert clf.eye_encoder.emb_dim == 4 and clf.fused_dim == 8
+    assert clf.eye_encoder.emb_dim == 4 and clf.fused_dim == 8 + 4  # one block each
 
 
 @pytest.mark.parametrize("fusion", ["attention", "concat"])

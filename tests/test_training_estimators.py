@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mne
 import numpy as np
 import pytest
 import sklearn
@@ -298,6 +299,11 @@ def _bad_cases():
         "fusion-name": (dict(fusion="sum"), {"eeg": eeg, "eye": eye}, y, groups, ValueError,
                         "fusion"),
         "mask-ratio": (dict(mask_ratio=1.5), eeg, y, groups, ValueError, "mask_ratio"),
+        "fewer-trials-than-classes": ({}, eeg, y, groups % 2, ValueError,
+                                      "2 labeled trial\\(s\\) for 3 classes"),
+        "probe-C-name": (dict(probe_C="auto"), eeg, y, groups, ValueError, "probe_C"),
+        "probe-C-negative": (dict(probe_C=[0.1, -1.0]), eeg, y, groups, ValueError,
+                             "probe_C must be positive"),
     }
 
 
@@ -407,3 +413,117 @@ def test_linear_probe_equals_logistic_regression_on_frozen_features():
     fused = EmotionClassifier(fusion="concat", probe_C=1.0, **FIT)
     fused.fit({"eeg": eeg, "eye": eye}, y, groups=groups)
     assert len(fused.history) >= 1 and "valid_loss" in fused.history[-1]
+
+
+# ---------------------------------------------------------------------------
+# the probe: C chosen on held-out trials, attention fitted
+
+
+def test_probe_cv_folds_hold_out_whole_trials_of_every_class():
+    from mne_mmvsstma.training.estimators import _probe_cv_splits
+
+    _, _, y, groups = _data(n_trials=12)  # 4 trials per class
+    splits = _probe_cv_splits(y, groups, random_state=0)
+    assert len(splits) == 4
+    held = []
+    for train, test in splits:
+        assert not set(groups[train]) & set(groups[test])  # whole trials only
+        assert sorted(np.unique(y[test])) == [0, 1, 2]  # one trial of every class
+        held.extend(np.unique(groups[test]).tolist())
+    assert sorted(held) == list(range(12))  # every trial is held out once
+    # impossible: a class with one trial, or no trial ids
+    with mne.utils.use_log_level("INFO"), mne.utils.catch_logging() as log:
+        assert _probe_cv_splits(y[:30], groups[:30], 0) is None
+        assert _probe_cv_splits(y, None, 0) is None
+    text = log.getvalue()
+    assert "single training trial" in text and "no trial ids" in text
+
+
+def test_probe_c_cv_picks_strong_regularisation_only_without_signal():
+    from mne_mmvsstma.training.estimators import PROBE_CS, _logistic_probe
+
+    rng = np.random.default_rng(0)
+    _, _, y, groups = _data(n_trials=12)
+    pattern = rng.normal(size=(3, 20))
+    noise = rng.normal(size=(len(y), 20))
+    # a class pattern shared by the trials of a class: the weakest penalty fits best
+    *_, c_signal = _logistic_probe(pattern[y] + noise, y, "cv", groups)
+    # a pattern of every trial, unrelated to its class: held-out trials want the strongest
+    trial_shift = 3 * rng.normal(size=(12, 20))[groups]
+    *_, c_noise = _logistic_probe(trial_shift + noise, y, "cv", groups)
+    assert c_signal == max(PROBE_CS) and c_noise == min(PROBE_CS)
+    # the regression is the one refitted with the chosen C
+    classes, mean, std, coef, _, c = _logistic_probe(pattern[y] + noise, y, [0.5], groups)
+    assert c == 0.5 and coef.shape == (3, 20) and classes.tolist() == [0, 1, 2]
+
+
+def test_classifier_probe_c_cv_and_logged_fallback():
+    eeg, _, y, groups = _data(n_trials=6)
+    clf = EmotionClassifier(probe_C="cv", **{**FIT, "max_epochs": 0}).fit(eeg, y, groups=groups)
+    from mne_mmvsstma.training.estimators import PROBE_CS
+
+    assert clf.probe_C_ in PROBE_CS
+    # no trial ids: the geometric middle of the candidates, logged
+    with mne.utils.use_log_level("INFO"), mne.utils.catch_logging() as log:
+        clf = EmotionClassifier(probe_C=[0.01, 1.0], train_split=None,
+                                **{**FIT, "max_epochs": 0}).fit(eeg, y)
+    assert clf.probe_C_ == pytest.approx(0.1) and "geometric middle" in log.getvalue()
+
+
+def test_fit_attention_favours_the_informative_modality():
+    from mne_mmvsstma.training.estimators import (
+        _attention_fuse,
+        _fit_attention,
+        _logistic_probe,
+    )
+
+    rng = np.random.default_rng(0)
+    n, d = 300, 6
+    y = rng.integers(0, 3, n)
+    # block layout of the fusion projections: EEG in the first half, eye in the second
+    h = np.zeros((n, 2, 2 * d))
+    h[:, 0, :d] = 1.0 + np.eye(3, d)[y] + 0.3 * rng.normal(size=(n, d))  # informative
+    h[:, 1, d:] = 1.0 + 0.3 * rng.normal(size=(n, d))  # noise
+    h = torch.from_numpy(h)
+    w0 = torch.zeros(2 * d, dtype=torch.float64)
+    probe = _logistic_probe(_attention_fuse(h, w0).numpy(), y, 1.0)
+    w = _fit_attention(h, y, w0, probe, C=1.0)
+    alpha = torch.softmax(torch.tanh(h) @ w, dim=1)
+    assert float(alpha[:, 0].mean()) > 0.6  # weight moved to the EEG features
+    # swapping the roles of the modalities swaps the weights
+    h_swap = torch.stack([h[:, 1].roll(d, dims=1), h[:, 0].roll(d, dims=1)], dim=1)
+    probe = _logistic_probe(_attention_fuse(h_swap, w0).numpy(), y, 1.0)
+    w_swap = _fit_attention(h_swap, y, w0, probe, C=1.0)
+    assert float(torch.softmax(torch.tanh(h_swap) @ w_swap, dim=1)[:, 1].mean()) > 0.6
+
+
+def test_attention_probe_fits_the_attention_vector_then_the_probe():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    eeg, eye, y, groups = _data()
+    X = {"eeg": eeg, "eye": eye}
+    kw = dict(fusion="attention", probe_C=0.5, **{**FIT, "max_epochs": 0})
+    fixed = EmotionClassifier(probe_attention=False, **kw).fit(X, y, groups=groups)
+    assert torch.count_nonzero(fixed.module_.attention_vector) == 0  # equal weights 1/2
+    fixed.predict_proba(X)
+    np.testing.assert_allclose(fixed.last_attention_, 0.5)
+    clf = EmotionClassifier(**kw).fit(X, y, groups=groups)
+    w = clf.module_.attention_vector.detach()
+    assert torch.isfinite(w).all() and float(w.norm()) > 0
+    clf.predict_proba(X)
+    assert clf.last_attention_.std(axis=0).max() > 0  # per-window weights
+    # other data, other attention
+    other = EmotionClassifier(**kw).fit({"eeg": eeg, "eye": eye[::-1].copy()}, y,
+                                        groups=groups)
+    assert not torch.allclose(other.module_.attention_vector, w)
+    # the final layer is the logistic regression of the fused features at the fitted weights
+    net = clf.module_
+    Xs = {m: torch.from_numpy(clf.scalers_[m].transform(X[m]).astype(np.float32))
+          for m in X}
+    with torch.no_grad():
+        fused = net.fuse(*net.encode(Xs["eeg"], Xs["eye"])).double().numpy()
+    sc = StandardScaler().fit(fused)
+    ref = LogisticRegression(C=0.5, max_iter=5000).fit(sc.transform(fused), y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(sc.transform(fused)),
+                               atol=1e-4)

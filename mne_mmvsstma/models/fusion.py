@@ -83,9 +83,20 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
     drop_prob : float
         Dropout probability before ``final_layer``.
     fusion_dim : int | None
-        Width of the per-modality projections. ``None``: no projection when
-        both feature widths are equal (or with concatenation), else both are
-        projected to the larger width.
+        Width of the per-modality projections (randomly initialised). ``None``:
+        no projection when both feature widths are equal (or with
+        concatenation); attention over features of different widths
+        ``d_eeg`` and ``d_eye`` then uses a common space of width
+        ``d_eeg + d_eye`` whose projections start as the placement of each
+        modality in its own block (so that the attention-weighted sum keeps
+        both modalities: ``[alpha_eeg F_eeg, alpha_eye F_eye]`` until training
+        changes the projections).
+
+    Notes
+    -----
+    The attention vector ``w`` starts at zero (equal weights 1/2);
+    :class:`~mne_mmvsstma.training.EmotionClassifier` fits it with its linear
+    probe (``probe_attention``) or by gradient fine-tuning.
     """
 
     _HUB_NOTES_TEMPLATE = ""
@@ -127,14 +138,30 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
         if fusion_dim is None and (fusion == "concat" or d_eeg == d_eye):
             self.eeg_projection, self.eye_projection = nn.Identity(), nn.Identity()
             d_eeg_out, d_eye_out = d_eeg, d_eye
+        elif fusion_dim is None:
+            # attention over features of different widths: a common space of width
+            # d_eeg + d_eye in which the projections start as the placement of each
+            # modality in its own block (nothing of either modality is lost, whatever the
+            # attention weights; training may then mix them)
+            d = d_eeg + d_eye
+            self.eeg_projection = nn.Linear(d_eeg, d)
+            self.eye_projection = nn.Linear(d_eye, d)
+            with torch.no_grad():
+                for proj, start in ((self.eeg_projection, 0), (self.eye_projection, d_eeg)):
+                    n = proj.in_features
+                    proj.weight.zero_()
+                    proj.weight[start:start + n] = torch.eye(n)
+                    proj.bias.zero_()
+            d_eeg_out = d_eye_out = d
         else:
-            d = max(d_eeg, d_eye) if fusion_dim is None else int(fusion_dim)
+            d = int(fusion_dim)
             self.eeg_projection = nn.Linear(d_eeg, d)
             self.eye_projection = nn.Linear(d_eye, d)
             d_eeg_out = d_eye_out = d
         if fusion == "attention":
-            self.attention_vector = nn.Parameter(torch.empty(d_eeg_out))
-            nn.init.normal_(self.attention_vector, std=d_eeg_out**-0.5)
+            # zero: both modalities start with weight 1/2 (the probe of EmotionClassifier,
+            # or training, then fits the vector)
+            self.attention_vector = nn.Parameter(torch.zeros(d_eeg_out))
             self.fused_dim = d_eeg_out
         else:
             self.attention_vector = None

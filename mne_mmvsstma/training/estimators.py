@@ -921,6 +921,136 @@ def _pretrained_module(obj, modality, where="pretrained"):
                     f"{type(obj).__name__}")
 
 
+def _attention_fuse(h, w):
+    """``sum_m alpha_m h_m`` with ``alpha = softmax_m(w^T tanh h_m)``; ``h`` is ``(N, 2, d)``."""
+    alpha = torch.softmax(torch.tanh(h) @ w, dim=1)
+    return (alpha.unsqueeze(-1) * h).sum(dim=1)
+
+
+# candidate inverse L2 strengths of ``probe_C="cv"``
+PROBE_CS = (0.001, 0.01, 0.1, 1.0)
+
+
+def _probe_cv_splits(y, groups, random_state):
+    """Folds of whole training trials for choosing ``probe_C``, or None if impossible.
+
+    :class:`~sklearn.model_selection.StratifiedGroupKFold` with as many folds
+    as the rarest class has trials (each fold then holds out about one trial
+    per class); None (logged) when ``groups`` is None or a class has a single
+    trial.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    if groups is None:
+        logger.info("probe_C: no trial ids (groups) to cross-validate over")
+        return None
+    trials, first = np.unique(groups, return_index=True)
+    _, per_class = np.unique(np.asarray(y)[first], return_counts=True)
+    n_splits = int(per_class.min())
+    if n_splits < 2:
+        logger.info("probe_C: a class has a single training trial; no trial can be held "
+                    "out to choose C")
+        return None
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    return list(cv.split(np.zeros(len(y)), y, groups))
+
+
+def _logistic_probe(feats, y, C, groups=None, random_state=0):
+    """L2 logistic regression on standardised features.
+
+    ``C`` is a float, or candidates (a sequence, ``"cv"`` for
+    :data:`PROBE_CS`) chosen by cross-validated log-loss over folds of whole
+    trials (``groups``, :func:`_probe_cv_splits`; without such folds the
+    geometric middle of the candidates is used, logged).
+
+    Returns
+    -------
+    classes : ndarray
+        The classes in ``y`` (rows of ``coef``).
+    mean, std : ndarray, shape (d,)
+        The standardisation.
+    coef, intercept : ndarray, shapes (k, d) and (k,)
+        The regression in standardised coordinates (two rows for two classes).
+    C : float
+        The inverse regularisation strength used.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    mean, std = feats.mean(axis=0), feats.std(axis=0)
+    std[std == 0] = 1.0
+    z = (feats - mean) / std
+    lr = None
+    if isinstance(C, str) or np.ndim(C) > 0:
+        Cs = np.sort(np.asarray(PROBE_CS if isinstance(C, str) else C, dtype=float))
+        splits = _probe_cv_splits(y, groups, random_state)
+        if splits is None:
+            C = float(np.exp(np.log(Cs).mean()))
+            logger.info(f"probe_C: using C={C:g} (the geometric middle of the candidates)")
+        else:
+            # refit=True: the regression is refitted on all windows with the best C
+            search = GridSearchCV(LogisticRegression(max_iter=5000), {"C": Cs.tolist()},
+                                  cv=splits, scoring="neg_log_loss").fit(z, y)
+            lr, C = search.best_estimator_, float(search.best_params_["C"])
+            logger.info(f"probe_C: C={C:g} chosen on {len(splits)} folds of held-out trials")
+    if lr is None:
+        lr = LogisticRegression(C=float(C), max_iter=5000).fit(z, y)
+    coef, intercept = lr.coef_, lr.intercept_
+    if coef.shape[0] == 1:  # two classes: logit of class 1 against 0
+        coef = np.concatenate([-coef / 2, coef / 2])
+        intercept = np.concatenate([-intercept / 2, intercept / 2])
+    return lr.classes_, mean, std, coef, intercept, float(C)
+
+
+def _fit_attention(h, y, w, probe, *, C, max_iter=100):
+    """Fit the attention vector to a linear probe on frozen per-modality features.
+
+    Minimises the probe's objective over the attention vector ``w`` with the
+    probe fixed: the mean cross-entropy of the probe's logits of the fused
+    features plus ``|w|^2 / (2 C n)`` (the probe's L2 penalty), by L-BFGS in
+    float64 from the given ``w``.
+
+    Parameters
+    ----------
+    h : torch.Tensor, shape (n, 2, d)
+        Projected EEG and eye features of the training windows.
+    y : ndarray of int, shape (n,)
+        Labels.
+    w : torch.Tensor, shape (d,)
+        Starting attention vector.
+    probe : tuple
+        ``(classes, mean, std, coef, intercept, C)`` of :func:`_logistic_probe`.
+    C : float
+        Inverse regularisation strength of the probe.
+    max_iter : int
+        L-BFGS iterations.
+
+    Returns
+    -------
+    w : torch.Tensor, shape (d,)
+        The fitted attention vector.
+    """
+    classes, mean, std, coef, intercept = (torch.as_tensor(np.asarray(a), dtype=torch.float64)
+                                           for a in probe[:5])
+    h = torch.as_tensor(h, dtype=torch.float64)
+    yt = torch.as_tensor(np.searchsorted(classes.numpy(), y), dtype=torch.long)
+    w = w.detach().cpu().double().clone().requires_grad_()
+    penalty = 1.0 / (2.0 * C * len(yt))
+    opt = torch.optim.LBFGS([w], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        z = (_attention_fuse(h, w) - mean) / std
+        loss = (torch.nn.functional.cross_entropy(z @ coef.T + intercept, yt)
+                + penalty * w.square().sum())
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        opt.step(closure)
+    return w.detach()
+
+
 class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
     """MV-SSTMA emotion classifier (EEG, eye, or EEG + eye fusion), fine-tuned with skorch.
 
@@ -945,7 +1075,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
     mask_ratio : float
         Fraction of channels masked at random in training and prediction (the
         missing-data setting of the paper's Table 4); 0 uses all channels.
-    probe_C : float | None
+    probe_C : float | sequence of float | ``"cv"`` | None
         Linear probe: before any gradient step, the classification layer is
         fitted in closed form as an L2-regularised logistic regression
         (:class:`~sklearn.linear_model.LogisticRegression`, inverse
@@ -958,13 +1088,32 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         ``max_epochs`` epochs of fine-tuning follow (probe, then fine-tune);
         ``max_epochs=0`` keeps the linear probe. ``None``: the layer starts at
         random (then ``max_epochs=0``, an untrained classifier, is refused).
-        The default (1.0) and the pure probe of the protocol runner were
-        chosen with ``benchmarks/accuracy.py``.
+        A sequence of candidates, or ``"cv"`` for
+        ``(0.001, 0.01, 0.1, 1.0)``: ``C`` is chosen by the cross-validated
+        log-loss over folds of whole training trials (``groups``,
+        :class:`~sklearn.model_selection.StratifiedGroupKFold` with as many
+        folds as the rarest class has trials, about one held-out trial per
+        class and fold), then refitted on all the probe's windows; without
+        ``groups``, or when a class has a single trial, the geometric middle
+        of the candidates is used (logged). The chosen value is
+        ``probe_C_``. The default (1.0) and the pure probe of the protocol
+        runner were chosen with ``benchmarks/accuracy.py``; see
+        ``doc/recipe.rst``.
     probe_whitening : bool | ``"auto"``
         Whether the probe whitens the features with the Pretrainers'
         ``whitening_``. ``"auto"`` (chosen with ``benchmarks/accuracy.py``):
         for EEG and fusion classifiers, not for eye-only classifiers (there it
         lowered the accuracy, while it raised that of fusion).
+    probe_attention : bool
+        Attention fusion: the probe also fits the attention vector. On the
+        frozen per-modality features of the probe's windows: the closed-form
+        probe at the network's attention vector (zero for a new network: both
+        modalities weigh 1/2), then the attention vector that minimises that
+        probe's objective (cross-entropy plus the same L2 penalty, L-BFGS),
+        then the closed-form probe again at the fitted attention (one round of
+        block-coordinate descent; optimising both jointly overfitted the
+        training trials, see ``doc/recipe.rst``). ``False`` keeps the
+        attention vector as it is.
     emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         Architecture of randomly initialised encoders.
     scale : bool
@@ -999,6 +1148,8 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``dur``.
     best_epoch_ : int
         The epoch whose weights were kept.
+    probe_C_ : float
+        The ``C`` of the linear probe (the chosen one with ``probe_C="cv"``).
     """
 
     def __init__(
@@ -1012,6 +1163,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         mask_ratio=0.0,
         probe_C=1.0,
         probe_whitening="auto",
+        probe_attention=True,
         emb_dim=16,
         n_layers=6,
         n_heads=6,
@@ -1053,6 +1205,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         self.mask_ratio = mask_ratio
         self.probe_C = probe_C
         self.probe_whitening = probe_whitening
+        self.probe_attention = probe_attention
         self.emb_dim = emb_dim
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -1253,8 +1406,6 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
 
         # with a linear probe, max_epochs=0 is the probe alone
         self._check_params(min_epochs=0 if self.probe_C is not None else 1)
-        if self.probe_C is not None:
-            check_float(self.probe_C, "probe_C")
         Xp = self._prepare(X, fit=True)
         n = self._n(Xp)
         y = check_labels(y, "y")
@@ -1266,6 +1417,17 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
                              "classifier needs at least two classes")
         if self.dcca_weight < 0:
             raise ValueError(f"dcca_weight must be >= 0, got {self.dcca_weight!r}")
+        if groups is not None and len(groups) == n:
+            n_trials = len(np.unique(groups))
+            if n_trials < len(classes):
+                raise ValueError(
+                    f"groups give {n_trials} labeled trial(s) for {len(classes)} classes; every "
+                    "class needs at least one trial of its own (groups is the trial id of "
+                    "every window)")
+        if isinstance(self.probe_C, str):
+            check_option("probe_C", self.probe_C, ("cv",))
+        elif self.probe_C is not None and np.any(np.asarray(self.probe_C, dtype=float) <= 0):
+            raise ValueError(f"probe_C must be positive, got {self.probe_C!r}")
         self.classes_inferred_ = classes
         self.y_fit_ = np.searchsorted(classes, y)
         arrays = Xp if isinstance(Xp, dict) else {self.modality: Xp}
@@ -1297,6 +1459,17 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             if self.fusion is None:
                 return model(x, return_features=True, **kw)
             return model.fuse(*model.encode(x["eeg"], x["eye"], **kw))
+
+        return self._predict_batches(X, fn)
+
+    def _modality_features(self, X):
+        """Per-modality features ``(N, 2, dim)`` of a frozen attention-fusion network."""
+
+        def fn(model, x):
+            kw = {"mask_ratio": self.mask_ratio}
+            if self.mask_ratio > 0:
+                kw["generator"] = self.eval_generator_
+            return torch.stack(model.encode(x["eeg"], x["eye"], **kw), dim=1)
 
         return self._predict_batches(X, fn)
 
@@ -1344,9 +1517,13 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         return mean, W
 
     def _fit_probe(self, X, y):
-        """Fit ``final_layer`` as a logistic regression on the frozen features."""
-        from sklearn.linear_model import LogisticRegression
+        """Fit ``final_layer`` as a logistic regression on the frozen features.
 
+        With attention fusion (``probe_attention``): probe at the network's
+        attention vector, fit the attention vector to that probe, probe again
+        at the fitted attention (one round of block-coordinate descent of
+        the probe's objective).
+        """
         idx = np.arange(len(y))
         # the validation trials stay unseen when fine-tuning epochs will be selected on them
         if (self.max_epochs > 0 and isinstance(self.train_split, TrialSplit)
@@ -1355,24 +1532,32 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             if len(valid) == 0:
                 idx = np.arange(len(y))
         Xi = {m: a[idx] for m, a in X.items()} if isinstance(X, dict) else X[idx]
+        yi = y[idx]
+        gi = None if self.groups_fit_ is None else self.groups_fit_[idx]
+        C, seed = self.probe_C, self._seed(3)
         white = self._probe_whitening()
-        feats = self._features(Xi).astype(np.float64)
-        if white is not None:  # learned by the Pretrainer(s) on all their recordings
-            feats = (feats - white[0]) @ white[1]
-        mean, std = feats.mean(axis=0), feats.std(axis=0)
-        std[std == 0] = 1.0
-        lr = LogisticRegression(C=float(self.probe_C), max_iter=5000)
-        lr.fit((feats - mean) / std, y[idx])
-        coef, intercept = lr.coef_, lr.intercept_
-        if coef.shape[0] == 1:  # two classes: logit of class 1 against 0
-            coef = np.concatenate([-coef / 2, coef / 2])
-            intercept = np.concatenate([-intercept / 2, intercept / 2])
+        if self.fusion == "attention" and self.probe_attention:
+            # per-modality features (the whitening is in the projections)
+            h = torch.from_numpy(self._modality_features(Xi).astype(np.float64))
+            w = self.module_.attention_vector.detach().cpu().double()
+            probe = _logistic_probe(_attention_fuse(h, w).numpy(), yi, C, gi, seed)
+            C = probe[-1]
+            w = _fit_attention(h, yi, w, probe, C=C)
+            with torch.no_grad():
+                self.module_.attention_vector.copy_(w.to(self.module_.attention_vector))
+            feats = _attention_fuse(h, w).numpy()
+        else:
+            feats = self._features(Xi).astype(np.float64)
+            if white is not None:  # learned by the Pretrainer(s) on all their recordings
+                feats = (feats - white[0]) @ white[1]
+        classes, mean, std, coef, intercept, self.probe_C_ = _logistic_probe(
+            feats, yi, C, gi, seed)
         weight = np.zeros((len(self.classes_), feats.shape[1]))
         bias = np.full(len(self.classes_), -1e4)  # classes absent from the probe's data
-        weight[lr.classes_] = coef / std
-        bias[lr.classes_] = intercept - weight[lr.classes_] @ mean
+        weight[classes] = coef / std
+        bias[classes] = intercept - weight[classes] @ mean
         if white is not None:  # fold the whitening into the layer too
-            bias[lr.classes_] -= weight[lr.classes_] @ white[1] @ white[0]
+            bias[classes] -= weight[classes] @ white[1] @ white[0]
             weight = weight @ white[1]
         layer = self.module_.final_layer
         with torch.no_grad():
