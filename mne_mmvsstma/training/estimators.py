@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import numbers
 from pathlib import Path
 
 import numpy as np
@@ -151,7 +152,7 @@ class TrialSplit:
         Trials of every class held out (a class keeps at least one training
         trial; a class with a single trial contributes no validation trial,
         which is logged).
-    random_state : int
+    random_state : int | numpy.random.Generator | None
         Seed of the choice of trials.
     """
 
@@ -266,6 +267,15 @@ def _make_scaler(modality, eye_scaling="robust"):
         return BandScaler()
     check_option("eye_scaling", eye_scaling, EYE_SCALINGS)
     return RobustEyeScaler() if eye_scaling == "robust" else EyeRescaler()
+
+
+def _entropy(random_state) -> int:
+    """Integer seed of a ``random_state``: an int as is, else one draw of
+    :func:`~mne_mmvsstma.utils.check_random_state` (``None``: fresh entropy; a
+    NumPy Generator advances, as scikit-learn's RandomState instances do)."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    return int(check_random_state(random_state).integers(2**63))
 
 
 def _resolve_device(device):
@@ -516,9 +526,10 @@ class _MVSSTMANet:
 
     # -- seeding -----------------------------------------------------------
     def _seed(self, k):
-        seq = np.random.SeedSequence(None if self.random_state is None
-                                     else int(self.random_state))
-        return int(seq.spawn(k + 1)[k].generate_state(1)[0])
+        entropy = getattr(self, "entropy_", None)
+        if entropy is None:
+            entropy = _entropy(self.random_state)
+        return int(np.random.SeedSequence(entropy).spawn(k + 1)[k].generate_state(1)[0])
 
     def _generator(self):
         gen = torch.Generator(device=self.device)
@@ -535,6 +546,8 @@ class _MVSSTMANet:
             raise ValueError(f"groups has {len(self.groups_fit_)} entries but X has "
                              f"{self._n(X)} windows")
         arrays = list(X.values()) if isinstance(X, dict) else [X]
+        # one seed for the whole fit (the package's random-state policy)
+        self.entropy_ = _entropy(self.random_state)
         # what defines a run: the data, every parameter (the seed, the scaling...) and the
         # weights of the starting point (a pretrained model or a given network)
         parts = {**settings, **{k: repr(v) for k, v in self.get_params(deep=False).items()
@@ -659,8 +672,10 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         may be larger), see :class:`~mne_mmvsstma.training.callbacks.ExactResume`.
     amp : ``"auto"`` | bool
         bfloat16 autocast on CUDA (never on CPU).
-    random_state : int | None
-        Seed of the weights, masks, dropout and window order.
+    random_state : int | numpy.random.Generator | None
+        Seed of the weights, masks, dropout and window order (as everywhere in
+        the package: an int for reproducible fits; a Generator is drawn once
+        per fit; ``None`` fresh entropy).
     device : str
         ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"`` (CUDA when available).
     callbacks : list | None

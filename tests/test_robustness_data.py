@@ -1,9 +1,12 @@
-"""Robustness catalogue of the readers and simulators: one case per test id.
+"""Robustness catalogue of data handling: one case per test id.
 
-Truncated and incomplete files, folders the simulators did not write, files
-that are not regular files, one subject twice. Every case must end in an
-error that names the file and the problem (or, where asked for, read what is
-there and say so).
+Readers and simulators (truncated and incomplete files, folders the
+simulators did not write, files that are not regular files, one subject
+twice, empty trials, NaN in raw EEG), training batches of one window, and the
+one random-state policy. Every bad case must end in an error that names the
+file or parameter and the problem (or, where asked for, read what is there and
+say so). tests/test_robustness.py holds the catalogue of model files,
+checkpoints, the protocol and the command line.
 """
 
 import os
@@ -268,3 +271,30 @@ def test_training_batches_of_one_window(n_windows, batch_size):
     clf = EmotionClassifier(pretrained=pre, probe_C=None, max_epochs=2, batch_size=batch_size,
                             train_split=None).fit(X, y)
     assert clf.predict(X).shape == (n_windows,)
+
+
+# ------------------------------------------------------- one random-state policy
+def test_estimators_take_the_package_random_states(tmp_path):
+    """int (reproducible), Generator (drawn once per fit, reproducible from its seed), None."""
+    from mne_mmvsstma import Pretrainer
+    from mne_mmvsstma.training import load_model, save_model
+
+    X = np.random.default_rng(0).normal(size=(12, 6, 4, 5)).astype(np.float32)
+
+    def fit(random_state):
+        return Pretrainer(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=2, head_dim=4,
+                          max_epochs=2, batch_size=4, whitening=None,
+                          random_state=random_state).fit(X)
+
+    def weights(est):
+        return np.concatenate([p.detach().numpy().ravel() for p in est.module_.parameters()])
+
+    np.testing.assert_array_equal(weights(fit(3)), weights(fit(3)))
+    a, b = fit(np.random.default_rng(5)), fit(np.random.default_rng(5))
+    np.testing.assert_array_equal(weights(a), weights(b))
+    gen = np.random.default_rng(5)
+    first, second = fit(gen), fit(gen)  # the generator advances between fits
+    assert not np.array_equal(weights(first), weights(second))
+    assert np.isfinite(weights(fit(None))).all()
+    save_model(fit(3), tmp_path / "m.pt")
+    np.testing.assert_array_equal(weights(load_model(tmp_path / "m.pt")), weights(fit(3)))
