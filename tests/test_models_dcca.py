@@ -49,6 +49,47 @@ def test_matches_numpy_reference(d1, d2, out_dim, reg, method):
         )
 
 
+def _full_width_loss(h1, h2, reg=1e-3, eps=1e-12):
+    """The loss with d x d covariances (no reduction to the samples' span), in torch."""
+    n = h1.shape[0]
+    x1, x2 = h1 - h1.mean(0), h2 - h2.mean(0)
+    s11 = x1.T @ x1 / (n - 1) + reg * torch.eye(x1.shape[1], dtype=x1.dtype)
+    s22 = x2.T @ x2 / (n - 1) + reg * torch.eye(x2.shape[1], dtype=x2.dtype)
+    t = torch.linalg.solve_triangular(torch.linalg.cholesky(s11), x1.T @ x2 / (n - 1),
+                                      upper=False)
+    t = torch.linalg.solve_triangular(torch.linalg.cholesky(s22), t.T, upper=False).T
+    sq = torch.linalg.eigvalsh(t @ t.T if t.shape[0] <= t.shape[1] else t.T @ t)
+    return -sq.clamp_min(eps).sqrt().sum()
+
+
+@pytest.mark.parametrize("d1, d2", [(40, 25), (40, 5), (3, 30)])
+@pytest.mark.parametrize("method", ["cholesky", "eigh"])
+def test_views_wider_than_the_batch(d1, d2, method):
+    # views wider than the batch are reduced to the span of their samples: same value
+    # and same gradient as with the full d x d covariances
+    rng = np.random.default_rng(d1 + d2)
+    n = 12
+    shared = rng.standard_normal((n, 2))
+    h1 = shared @ rng.standard_normal((2, d1)) + 0.5 * rng.standard_normal((n, d1))
+    h2 = shared @ rng.standard_normal((2, d2)) + 0.5 * rng.standard_normal((n, d2))
+    loss = dcca_loss(torch.tensor(h1), torch.tensor(h2), method=method).item()
+    # the reference's zero correlations are exact, the loss floors them at sqrt(eps)
+    np.testing.assert_allclose(loss, _reference(h1, h2), atol=min(d1, d2) * 1e-6)
+    np.testing.assert_allclose(
+        loss, _full_width_loss(torch.tensor(h1), torch.tensor(h2)).item(), rtol=1e-9)
+    a1, a2 = (torch.tensor(h, requires_grad=True) for h in (h1, h2))
+    b1, b2 = (torch.tensor(h, requires_grad=True) for h in (h1, h2))
+    dcca_loss(a1, a2, method=method).backward()
+    _full_width_loss(b1, b2).backward()
+    for a, b in ((a1, b1), (a2, b2)):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-9)
+    if method == "cholesky":  # "eigh" is documented to give NaN for degenerate views
+        # a wide view of identical samples (rank 0 after centring): finite gradients
+        z = torch.tensor(np.tile(h1[:1], (n, 1)), requires_grad=True)
+        dcca_loss(z, torch.tensor(h2)).backward()
+        assert torch.isfinite(z.grad).all()
+
+
 def test_perfectly_correlated_and_independent():
     rng = np.random.default_rng(0)
     h1 = torch.tensor(rng.standard_normal((500, 5)))

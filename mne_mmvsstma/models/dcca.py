@@ -14,6 +14,20 @@ def _inv_sqrt_psd(mat: torch.Tensor, eps: float) -> torch.Tensor:
     return (evecs * evals.rsqrt().unsqueeze(0)) @ evecs.transpose(-2, -1)
 
 
+def _sample_span(x: torch.Tensor) -> torch.Tensor:
+    """Coordinates ``x Q`` of ``(n, d)`` samples in an orthonormal basis ``Q`` of their span.
+
+    ``Q`` (``d x n``, from a QR factorisation without gradient) spans the rows
+    of ``x``, so ``x Q Q^T = x``; ``x`` is returned unchanged when ``d <= n``.
+    """
+    n, d = x.shape
+    if d <= n:
+        return x
+    with torch.no_grad():
+        q = torch.linalg.qr(x.T).Q  # (d, n), orthonormal columns, also for rank-deficient x
+    return x @ q
+
+
 def dcca_loss(
     h1: torch.Tensor,
     h2: torch.Tensor,
@@ -43,8 +57,13 @@ def dcca_loss(
     Everything is computed in float64 (autocast disabled) with
     :mod:`torch.linalg`; the singular values are the square roots of the
     eigenvalues (:func:`torch.linalg.eigvalsh`) of :math:`T^\top T` (or
-    :math:`T T^\top`, the smaller one). ``method`` selects how the whitening
-    is done:
+    :math:`T T^\top`, the smaller one). A view wider than the batch
+    (``d > n``) is first expressed in an orthonormal basis of the span of its
+    ``n`` samples (a QR factorisation computed without gradient): the
+    covariances then are ``n x n`` instead of ``d x d`` and the loss and its
+    gradient are unchanged, because both depend on a view only through the
+    Gram matrix of its samples (the gradient with respect to a view lies in
+    the span of its samples). ``method`` selects how the whitening is done:
 
     ``"eigh"``
         :math:`\Sigma^{-1/2}` from :func:`torch.linalg.eigh`, i.e. literally
@@ -113,8 +132,8 @@ def dcca_loss(
     with torch.autocast(device_type=h1.device.type, enabled=False):
         x1 = h1.to(torch.float64)
         x2 = h2.to(torch.float64)
-        x1 = x1 - x1.mean(dim=0, keepdim=True)
-        x2 = x2 - x2.mean(dim=0, keepdim=True)
+        x1 = _sample_span(x1 - x1.mean(dim=0, keepdim=True))
+        x2 = _sample_span(x2 - x2.mean(dim=0, keepdim=True))
         eye1 = torch.eye(x1.shape[1], dtype=torch.float64, device=x1.device)
         eye2 = torch.eye(x2.shape[1], dtype=torch.float64, device=x2.device)
         s11 = x1.T @ x1 / (n - 1) + reg * eye1
@@ -130,7 +149,8 @@ def dcca_loss(
         gram = t @ t.T if t.shape[0] <= t.shape[1] else t.T @ t
         gram = 0.5 * (gram + gram.T)
         sq_sing = torch.linalg.eigvalsh(gram)  # ascending
-        if out_dim is not None:
-            sq_sing = sq_sing[-int(out_dim) :]
-        corr = sq_sing.clamp_min(eps).sqrt().sum()
+        n_sum = k if out_dim is None else int(out_dim)
+        sq_sing = sq_sing[-n_sum:]
+        # correlations dropped with the null spaces of wide views are 0 (floored at eps)
+        corr = sq_sing.clamp_min(eps).sqrt().sum() + (n_sum - len(sq_sing)) * eps**0.5
     return (-corr).to(out_dtype)
