@@ -140,6 +140,11 @@ allow_partial : bool
     declare their own trial count."""
 
 # ---------------------------------------------------------------- training
+docdict["simulate_overwrite"] = """
+overwrite : bool
+    Write into ``root`` even when it is a non-empty folder that these
+    simulators did not write (files of the same names are replaced)."""
+
 docdict["estimator_kwargs"] = """
 **kwargs
     Other parameters of the estimator (``lr_schedule="cosine"``,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from pathlib import Path
 
@@ -12,16 +13,32 @@ from mne.utils import _ensure_int, _validate_type, logger, verbose  # noqa: F401
 from ._docs import docdict, fill_doc  # noqa: F401  (re-exported for the package)
 
 
-def check_int(value, name: str, *, minimum: int = 1) -> int:
+def check_int(value, name: str, *, minimum: int = 1, none: bool = False) -> int | None:
     """Validate an integer parameter: the package's one integer validator.
 
     NumPy integers are accepted and ``bool`` is refused (MNE's
     :func:`mne.utils._ensure_int`, which raises :class:`TypeError`); a value
-    below ``minimum`` raises :class:`ValueError`. Returns a Python ``int``.
+    below ``minimum`` raises :class:`ValueError`; ``None`` passes when
+    ``none``. Returns a Python ``int`` (or ``None``).
     """
+    if value is None and none:
+        return None
     value = _ensure_int(value, name)
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return value
+
+
+def check_float(value, name: str, *, low: float = 0.0, inclusive: bool = False,
+                none: bool = False) -> float | None:
+    """Return ``value`` as a finite float > ``low`` (>= with ``inclusive``; None with ``none``)."""
+    if value is None and none:
+        return None
+    _validate_type(value, "numeric", name)
+    value = float(value)
+    if not math.isfinite(value) or value < low or (value == low and not inclusive):
+        raise ValueError(f"{name} must be a finite number {'>=' if inclusive else '>'} {low}, "
+                         f"got {value!r}")
     return value
 
 

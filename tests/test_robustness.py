@@ -413,24 +413,24 @@ def test_evaluate_refuses_another_window_length(rec_classifier, recordings):
 
 BATCH_CASES = {
     "evaluate-batch-size-0": (lambda f, X, y, g: evaluate(f, X, y, batch_size=0),
-                              "batch_size must be >= 1"),
+                              "batch_size must be an int >= 1"),
     "evaluate-batch-size-float": (lambda f, X, y, g: evaluate(f, X, y, batch_size=2.5),
                                   "batch_size must be an int"),
     "fit-batch-size-0": (lambda f, X, y, g: EmotionClassifier(**{**FIT, "batch_size": 0})
-                         .fit(X, y, groups=g), "batch_size must be >= 1"),
+                         .fit(X, y, groups=g), "batch_size must be an int >= 1"),
     "fit-valid-batch-size-0": (lambda f, X, y, g: EmotionClassifier(
         **FIT, iterator_valid__batch_size=0).fit(X, y, groups=g),
-        "iterator_valid__batch_size must be >= 1"),
+        "iterator_valid__batch_size must be an int >= 1"),
     "pretrain-batch-size-0": (lambda f, X, y, g: pretrain(X, batch_size=0),
-                              "batch_size must be >= 1"),
+                              "batch_size must be an int >= 1"),
     "lr-nan": (lambda f, X, y, g: EmotionClassifier(**{**FIT, "lr": float("nan")})
                .fit(X, y, groups=g), "lr must be a finite number"),
     "lr-negative": (lambda f, X, y, g: Pretrainer(**{**FIT, "lr": -1.0}).fit(X),
                     "lr must be a finite number > 0"),
     "max-epochs-negative": (lambda f, X, y, g: Pretrainer(**{**FIT, "max_epochs": -1}).fit(X),
-                            "max_epochs must be >= 0"),
+                            "max_epochs must be an int >= 0"),
     "patience-0": (lambda f, X, y, g: EmotionClassifier(**FIT, patience=0)
-                   .fit(X, y, groups=g), "patience must be >= 1"),
+                   .fit(X, y, groups=g), "patience must be an int >= 1"),
 }
 
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import struct
@@ -132,13 +133,23 @@ def simulated_trials(path, dataset: str) -> int | None:
     path = Path(path)
     for folder in [path, *path.parents][:4]:
         marker = folder / SIMULATED_MARKER
+        try:
+            stat = marker.stat()
+        except OSError:
+            continue
         if marker.is_file():
-            try:
-                info = json.loads(marker.read_text(encoding="utf-8"))
-                return int(info["datasets"][dataset]["n_trials"])
-            except (OSError, ValueError, KeyError, TypeError):
-                return None
+            return _marker_trials(str(marker), stat.st_mtime_ns, stat.st_size, dataset)
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _marker_trials(marker: str, mtime_ns: int, size: int, dataset: str) -> int | None:
+    """The trial count in a marker file, read once per version of the file."""
+    try:
+        info = json.loads(Path(marker).read_text(encoding="utf-8"))
+        return int(info["datasets"][dataset]["n_trials"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def check_trial_count(trials, n_full: int, *, fname, what: str, dataset: str,
@@ -197,7 +208,8 @@ def list_mat_variables(fname, *, what: str = "MATLAB file") -> dict[str, tuple]:
     return {name: tuple(shape) for name, shape, _ in info if not name.startswith("__")}
 
 
-def load_mat(fname, *, variable_names=None, what: str = "MATLAB file") -> dict[str, np.ndarray]:
+def load_mat(fname, *, variable_names=None, what: str = "MATLAB file",
+             check: bool = True) -> dict[str, np.ndarray]:
     """Load a .mat file (or some of its variables) with clear errors.
 
     Parameters
@@ -208,6 +220,9 @@ def load_mat(fname, *, variable_names=None, what: str = "MATLAB file") -> dict[s
         Variables to read; ``None`` reads all. Every requested name must exist.
     what : str
         Description of the file used in error messages.
+    check : bool
+        Check that the file is complete (:func:`check_mat_complete`);
+        ``False`` when :func:`list_mat_variables` has just checked it.
 
     Returns
     -------
@@ -215,7 +230,8 @@ def load_mat(fname, *, variable_names=None, what: str = "MATLAB file") -> dict[s
         The variables (MATLAB header entries ``__header__`` etc. removed).
     """
     fname = _check_file(fname, what)
-    check_mat_complete(fname)
+    if check:
+        check_mat_complete(fname)
     try:
         mat = scipy.io.loadmat(fname, variable_names=variable_names, squeeze_me=False)
     except _READ_ERRORS as err:

@@ -316,7 +316,8 @@ def read_seed_features(root, *, subjects=None, sessions=None, feature="de_LDS",
         trials = parse_trial_keys(variables, pattern, fname=path, what=feature)
         _check_n_trials(len(trials), labels, fname=path, label_fname=label_fname, what=feature,
                         allow_partial=allow_partial)
-        mat = load_mat(path, variable_names=list(trials.values()), what="SEED feature file")
+        mat = load_mat(path, variable_names=list(trials.values()), what="SEED feature file",
+                       check=False)
         blocks = []
         for key in trials.values():
             arr = check_eeg_array(mat[key], fname=path, key=key, ndim=3)

@@ -249,7 +249,8 @@ def _read_trials(fname, pattern, *, what, n_rows, n_bands):
     """Read the arrays of one feature family of a file: list of (trial, key, array)."""
     variables = list_mat_variables(fname, what=f"SEED-IV {what} file")
     trials = parse_trial_keys(variables, pattern, fname=fname, what=what)
-    mat = load_mat(fname, variable_names=list(trials.values()), what=f"SEED-IV {what} file")
+    mat = load_mat(fname, variable_names=list(trials.values()), what=f"SEED-IV {what} file",
+                   check=False)
     out = []
     for trial, key in trials.items():
         arr = np.asarray(mat[key], dtype=np.float64)

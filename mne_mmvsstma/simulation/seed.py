@@ -107,9 +107,7 @@ def simulate_seed(
         value: ``1.0`` (default) = calibrated to real SEED (SPEC "Real-data
         statistics"), ``0`` = no emotion information.
     %(random_state)s
-    overwrite : bool
-        Write into ``root`` even when it is a non-empty folder that these
-        simulators did not write (files of the same names are replaced).
+    %(simulate_overwrite)s
     %(verbose)s
 
     Returns

@@ -78,9 +78,7 @@ def simulate_seed_iv(
         (SPEC "Real-data statistics"), ``0`` = no emotion information, ``2`` =
         twice the calibrated amplitude.
     %(random_state)s
-    overwrite : bool
-        Write into ``root`` even when it is a non-empty folder that these
-        simulators did not write (files of the same names are replaced).
+    %(simulate_overwrite)s
     %(verbose)s
 
     Returns

@@ -205,9 +205,7 @@ def simulate_seed_v(
     data_format : ``"int16"`` | ``"int32"``
         Sample format of the .cnt files.
     %(random_state)s
-    overwrite : bool
-        Write into ``root`` even when it is a non-empty folder that these
-        simulators did not write (files of the same names are replaced).
+    %(simulate_overwrite)s
     %(verbose)s
 
     Returns

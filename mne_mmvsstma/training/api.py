@@ -51,7 +51,6 @@ def _check_identity(model, dataset, event_id):
 
 
 def _check_epochs(n_epochs, *, minimum):
-    from .estimators import check_int
 
     n_epochs = check_int(n_epochs, "n_epochs", minimum=0)
     if n_epochs < minimum:
@@ -146,7 +145,7 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.3, n_epochs=100, batch_size=6
         The fitted estimator; pass it to :func:`finetune` or to
         :class:`~mne_mmvsstma.EmotionClassifier` (``pretrained=``).
     """
-    from .estimators import Pretrainer, check_int
+    from .estimators import Pretrainer
 
     check_option("modality", modality, ("eeg", "eye"))
     _check_epochs(n_epochs, minimum=1)
@@ -284,7 +283,7 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
     classifier : EmotionClassifier
         The fitted estimator.
     """
-    from .estimators import EmotionClassifier, TrialSplit, check_int
+    from .estimators import EmotionClassifier, TrialSplit
 
     check_int(batch_size, "batch_size")
     if fusion is not None:
@@ -397,7 +396,6 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
     classifier was fitted on, or windows of another length or feature shape,
     are refused.
     """
-    from .estimators import check_int
 
     check_int(batch_size, "batch_size", none=True)
     Xt, labels = _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows)

@@ -38,7 +38,7 @@ from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import GradientNormClipping, ProgressBar
 from skorch.utils import to_tensor
 
-from ..utils import check_finite, check_option, check_random_state, logger
+from ..utils import check_finite, check_float, check_int, check_option, check_random_state, logger
 from . import distributed
 from .callbacks import (
     ExactResume,
@@ -231,32 +231,6 @@ def _as_array(X, name, modality):
 
 
 EYE_SCALINGS = ("robust", "minmax")
-
-
-def check_int(value, name, *, minimum=1, none=False):
-    """Return ``value`` as an int >= ``minimum`` (``None`` passes when ``none``)."""
-    from mne.utils import _ensure_int
-
-    if value is None and none:
-        return None
-    value = _ensure_int(value, name)
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def check_float(value, name, *, low=0.0, inclusive=False, none=False):
-    """Return ``value`` as a finite float > ``low`` (>= with ``inclusive``)."""
-    from mne.utils import _validate_type
-
-    if value is None and none:
-        return None
-    _validate_type(value, "numeric", name)
-    value = float(value)
-    if not math.isfinite(value) or value < low or (value == low and not inclusive):
-        raise ValueError(f"{name} must be a finite number {'>=' if inclusive else '>'} {low}, "
-                         f"got {value!r}")
-    return value
 
 
 def _make_scaler(modality, eye_scaling="robust"):
