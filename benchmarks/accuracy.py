@@ -42,7 +42,7 @@ ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16, 
 # probe_C="cv" (C chosen per recording on folds of held-out training trials) scored lower
 # on SEED-IV (EEG 78.8 vs 90.0 %) and higher on SEED (71.6 vs 68.6 %): see doc/recipe.rst
 RECIPE = dict(pretrain_lr=1e-3, whitening=1.0, probe_C=1.0, probe_whitening="auto",
-              probe_attention=True, finetune_epochs=0, fusion_dim=None)
+              probe_attention=True, finetune_epochs=0, fusion_dim=None, ensemble=3)
 DATASETS = {
     # dataset: (simulator, tables, pretraining epochs)
     "SEED-IV": ("simulate_seed_iv", "1,2,baselines", 10),
@@ -59,7 +59,7 @@ def _row_name(table, model, setting):
     return model
 
 
-def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed):
+def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed, ensemble):
     import mne
     import torch
 
@@ -81,7 +81,7 @@ def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed)
         classifier_kwargs=dict(probe_C=RECIPE["probe_C"],
                                probe_whitening=RECIPE["probe_whitening"],
                                probe_attention=RECIPE["probe_attention"]),
-        plot=False, device="cpu",
+        ensemble=ensemble, plot=False, device="cpu",
         random_state=seed, verbose=False,
     )
     return result.results, t_sim, time.perf_counter() - t0
@@ -95,12 +95,14 @@ def main(argv=None):
                         help="default: SEED-IV 10, SEED 3")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ensemble", type=int, default=RECIPE["ensemble"],
+                        help="members of the seed ensemble (default %(default)s)")
     parser.add_argument("--smoke", action="store_true",
-                        help="2 subjects, 6 windows per trial, 1 pretraining epoch")
+                        help="2 subjects, 6 windows per trial, 1 pretraining epoch, ensemble of 2")
     args = parser.parse_args(argv)
     n_windows = None
     if args.smoke:
-        args.subjects, args.pretrain_epochs, n_windows = 2, 1, 6
+        args.subjects, args.pretrain_epochs, n_windows, args.ensemble = 2, 1, 6, 2
     import mne
     import torch
 
@@ -109,13 +111,15 @@ def main(argv=None):
           f"{platform.release()}, Python {platform.python_version()}, torch "
           f"{torch.__version__}, mne {mne.__version__}, {args.threads} torch threads")
     lengths = "6 windows per trial" if n_windows else "real trial counts and lengths"
-    print(f"Model: MV-SSTMA {ARCH}; recipe {RECIPE}; simulated session 1, "
+    recipe = dict(RECIPE, ensemble=args.ensemble)
+    print(f"Model: MV-SSTMA {ARCH}; recipe {recipe}; simulated session 1, "
           f"{args.subjects} subjects, {lengths}")
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in args.datasets.split(","):
             res, t_sim, t_all = run(dataset, Path(tmp) / dataset, n_subjects=args.subjects,
                                     pretrain_epochs=args.pretrain_epochs, n_windows=n_windows,
-                                    threads=args.threads, seed=args.seed)
+                                    threads=args.threads, seed=args.seed,
+                                    ensemble=args.ensemble)
             print(f"\n{dataset}: {res['subject'].nunique()} subject-sessions, "
                   f"{res['n_test'].iloc[0]} test windows per session (chance "
                   f"{100 / res['n_classes'].iloc[0]:.0f} %), {t_all:.0f} s "

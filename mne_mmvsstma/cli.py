@@ -31,6 +31,8 @@ MODEL_SIZES = {
 # the recipe chosen by benchmarks/accuracy.py: linear probe (C=1) on the whitened features
 # of the pretrained encoder, no gradient fine-tuning
 PROBE_C = 1.0
+# members of the seed ensemble of the protocol command (see doc/recipe.rst)
+ENSEMBLE = 1
 
 
 def _print(*args, **kwargs):
@@ -259,6 +261,9 @@ def build_parser():
                         f"of held-out training trials (default {PROBE_C}); 0 disables the "
                         "probe")
     p.add_argument("--n-labels", type=POS_INT, default=10)
+    p.add_argument("--ensemble", type=POS_INT, default=ENSEMBLE,
+                   help="extractors pretrained with different seeds per modality; every "
+                        f"result averages one classifier per extractor (default {ENSEMBLE})")
     p.add_argument("--mask-ratios", type=_float_list, default=[0.3, 0.5, 0.7])
     _add_arch(p)
     p.add_argument("--no-plots", action="store_true")
@@ -433,7 +438,7 @@ def cmd_protocol(args):
         n_labels=args.n_labels, mask_ratios=args.mask_ratios,
         pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.finetune_epochs,
         model_kwargs=_model_kwargs(args), classifier_kwargs=dict(probe_C=args.probe_c or None),
-        fill_eye=args.fill_eye, plot=not args.no_plots,
+        ensemble=args.ensemble, fill_eye=args.fill_eye, plot=not args.no_plots,
         resume=args.resume, device=args.device, random_state=args.seed,
     )
     _print(result.format(paper=True))

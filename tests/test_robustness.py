@@ -539,6 +539,15 @@ def test_protocol_refuses_out_dir_inside_dataset(seed_iv_root):
     assert not (seed_iv_root / "results").exists()
 
 
+def test_protocol_creates_no_out_dir_for_unreadable_data(tmp_path):
+    # a missing or unrecognisable dataset folder leaves no empty output folder behind
+    (tmp_path / "empty").mkdir()
+    for root in (tmp_path / "missing", tmp_path / "empty"):
+        with pytest.raises(FileNotFoundError, match="does not exist|Cannot detect the dataset"):
+            _protocol(root, tmp_path / "out")
+        assert not (tmp_path / "out").exists()
+
+
 # ---------------------------------------------------------------------------
 # 8: misleading errors
 

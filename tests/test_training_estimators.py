@@ -99,6 +99,29 @@ def test_grid_search_over_a_pipeline_with_trial_windows(routing):
     assert search.best_estimator_.predict(per_sample, groups=groups).shape == y.shape
 
 
+def test_seed_ensemble_with_voting_classifier(routing):
+    # a seed ensemble the scikit-learn way: soft voting over classifiers of extractors
+    # pretrained with different seeds (what run_protocol(ensemble=...) averages)
+    from sklearn.ensemble import VotingClassifier
+
+    eeg, _, y, groups = _data()
+    pres = [Pretrainer(n_decoder_layers=1, random_state=k, **FIT).fit(eeg) for k in range(2)]
+    vote = VotingClassifier(
+        [(f"seed{k}", EmotionClassifier(pretrained=p, random_state=k, **FIT)
+          .set_fit_request(groups=True)) for k, p in enumerate(pres)], voting="soft",
+    ).fit(eeg, y, groups=groups)
+    each = [member.predict_proba(eeg) for member in vote.estimators_]
+    assert not np.allclose(each[0], each[1])
+    np.testing.assert_allclose(vote.predict_proba(eeg), (each[0] + each[1]) / 2, rtol=1e-6)
+    np.testing.assert_array_equal(vote.classes_, np.unique(y))
+    # the members start from the fitted extractors (clone keeps their weights)
+    for member, pre in zip(vote.estimators_, pres):
+        assert member.pretrained is not pre
+        for a, b in zip(member.pretrained.module_.state_dict().values(),
+                        pre.module_.state_dict().values()):
+            assert torch.equal(a, b)
+
+
 def test_trial_windows_needs_groups():
     with pytest.raises(ValueError, match="needs groups"):
         TrialWindows(4).fit_transform(np.zeros((8, C, 5)))

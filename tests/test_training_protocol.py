@@ -100,6 +100,75 @@ def test_run_protocol_all_tables(seed_iv_root, tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(again.results, result.results, check_dtype=False)
 
 
+def test_run_protocol_seed_ensemble(seed_iv_root, tmp_path, monkeypatch):
+    from mne_mmvsstma.protocol.runner import member_seeds
+    from mne_mmvsstma.training import api
+
+    assert member_seeds(7, 1) == [7] and member_seeds(7, 3) == [7, 8, 9]
+    drawn = member_seeds(np.random.default_rng(0), 3)
+    assert len(set(drawn)) == 3 and drawn == member_seeds(np.random.default_rng(0), 3)
+    out = tmp_path / "out"
+    kw = dict(tables="2", n_train_trials=N_TRAIN, pretrain_epochs=1, model_kwargs=TINY,
+              subjects=[1], plot=False, verbose=False)
+    # each result averages the probabilities of one classifier per pretrained extractor
+    probas, evaluate = [], api.evaluate
+
+    def spy(model, *args, **kwargs):
+        res = evaluate(model, *args, **kwargs)
+        probas.append((model, res["proba"]))
+        return res
+
+    monkeypatch.setattr(api, "evaluate", spy)
+    result = run_protocol(seed_iv_root, out_dir=out, ensemble=2, **kw)
+    for name in ("pretrained_eeg.pt", "pretrained_eeg_1.pt", "pretrained_eye_1.pt"):
+        assert (out / "models" / name).is_file(), name
+    assert len(probas) == 3 and len(result.results) == 3  # EEG, Concat, Att
+    test = split_recording(read_recordings(seed_iv_root, subjects=[1])[0], N_TRAIN,
+                           fill_eye="interpolate")[1]
+    first = []
+    for members, proba in probas:
+        assert isinstance(members, list) and len(members) == 2
+        assert [m.random_state for m in members] == [0, 1]
+        each = [api.predict_proba(m, [test])[0] for m in members]
+        np.testing.assert_allclose(proba, (each[0] + each[1]) / 2, rtol=1e-6)
+        assert not np.allclose(each[0], each[1])  # two different members
+        first.append(each[0])
+    # member 0 is the plain run
+    probas.clear()
+    run_protocol(seed_iv_root, **kw)
+    for (model, proba), member0 in zip(probas, first):
+        assert not isinstance(model, list)
+        np.testing.assert_allclose(proba, member0, rtol=1e-6)
+    monkeypatch.setattr(api, "evaluate", evaluate)
+    # resume is bound to the ensemble size
+    with pytest.raises(ValueError, match="ensemble"):
+        run_protocol(seed_iv_root, out_dir=out, resume=True, ensemble=3, **kw)
+    with pytest.raises(ValueError, match="ensemble must be an int >= 1"):
+        run_protocol(seed_iv_root, ensemble=0, **kw)
+
+
+def test_evaluate_ensemble_errors(seed_iv_root):
+    from mne_mmvsstma.training import api
+
+    train, test = split_recording(read_recordings(seed_iv_root, subjects=[1])[0], N_TRAIN,
+                                  fill_eye="interpolate")
+    clf = api.finetune([train], modality="eeg", n_epochs=0, model_kwargs=TINY, verbose=False)
+    keep = np.isin(train.labels, [0, 1])
+    few = split_recording(read_recordings(seed_iv_root, subjects=[1])[0], N_TRAIN)[0]
+    few = few.__class__(**{**few.__dict__, "eeg": few.eeg[keep], "eye": None,
+                           "labels": few.labels[keep], "trial_ids": few.trial_ids[keep]})
+    other = api.finetune([few], modality="eeg", n_epochs=0, model_kwargs=TINY, verbose=False)
+    with pytest.raises(ValueError, match="share their classes"):
+        api.evaluate([clf, other], [test], verbose=False)
+    with pytest.raises(ValueError, match="empty list"):
+        api.evaluate([], [test], verbose=False)
+    with pytest.raises(TypeError, match="fitted EmotionClassifier"):
+        api.evaluate([clf, "model"], [test], verbose=False)
+    # an ensemble of one equals the classifier
+    np.testing.assert_array_equal(api.evaluate([clf], [test], verbose=False)["proba"],
+                                  api.evaluate(clf, [test], verbose=False)["proba"])
+
+
 def test_run_protocol_errors(seed_iv_root, tmp_path):
     with pytest.raises(ValueError, match="tables"):
         run_protocol(seed_iv_root, tables="5", verbose=False)

@@ -30,8 +30,10 @@ and reported in both tables.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
+import numbers
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -39,7 +41,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..training import distributed
-from ..utils import check_option, fill_doc, logger, verbose
+from ..utils import check_int, check_option, check_random_state, fill_doc, logger, verbose
 
 DEFAULT_TRAIN_TRIALS = {"SEED-IV": 16, "SEED-V": 9, "SEED": 9}
 ALL_TABLES = ("1", "2", "3", "4", "baselines")
@@ -338,27 +340,45 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
     return recs if fill_eye is None else _fill_eye(recs, fill_eye)
 
 
-def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_kwargs):
+def member_seeds(random_state, ensemble):
+    """Seeds of the members of a seed ensemble: ``random_state + k`` for an int.
+
+    A single member keeps ``random_state`` itself (an ensemble of one is the
+    plain run); ``None`` or a Generator give ``ensemble`` seeds drawn once.
+    """
+    if ensemble == 1:
+        return [random_state]
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return [int(random_state) + k for k in range(ensemble)]
+    return check_random_state(random_state).integers(2**31, size=ensemble).tolist()
+
+
+def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_kwargs, seeds):
     from ..training.api import evaluate, finetune
 
     fit_kwargs = dict(fit_kwargs)
     extra = fit_kwargs.pop("classifier_kwargs", None) or {}
     fusion_dim = fit_kwargs.pop("fusion_dim", None)
-    if spec.kind in ("concat", "attention"):
-        fusion, modality = spec.kind, None
-        model = {"eeg": pretrained["eeg"], "eye": pretrained["eye"]} if spec.pretrained else None
-        kwargs = model_kwargs
-        fit_kwargs = dict(fit_kwargs, fusion_dim=fusion_dim)
-    else:
-        fusion, modality = None, spec.kind
-        model = pretrained[spec.kind] if spec.pretrained else None
-        kwargs = eye_model_kwargs if spec.kind == "eye" else model_kwargs
-    clf = finetune(
-        [train], model=model, modality=modality, fusion=fusion, n_labels=spec.n_labels,
-        mask_ratio=spec.mask_ratio, model_kwargs=None if spec.pretrained else kwargs,
-        **fit_kwargs, **extra, verbose=False,
-    )
-    res = evaluate(clf, [test], mask_ratio=spec.mask_ratio, verbose=False)
+    members = []
+    for k, seed in enumerate(seeds):  # one classifier per member of the seed ensemble
+        if spec.kind in ("concat", "attention"):
+            fusion, modality = spec.kind, None
+            model = ({"eeg": pretrained["eeg"][k], "eye": pretrained["eye"][k]}
+                     if spec.pretrained else None)
+            kwargs = dict(fit_kwargs, fusion_dim=fusion_dim)
+            arch = model_kwargs
+        else:
+            fusion, modality = None, spec.kind
+            model = pretrained[spec.kind][k] if spec.pretrained else None
+            kwargs = fit_kwargs
+            arch = eye_model_kwargs if spec.kind == "eye" else model_kwargs
+        members.append(finetune(
+            [train], model=model, modality=modality, fusion=fusion, n_labels=spec.n_labels,
+            mask_ratio=spec.mask_ratio, model_kwargs=None if spec.pretrained else arch,
+            **dict(kwargs, random_state=seed), **extra, verbose=False,
+        ))
+    res = evaluate(members if len(members) > 1 else members[0], [test],
+                   mask_ratio=spec.mask_ratio, verbose=False)
     res["n_train"] = len(train.labels)
     res["n_labeled"] = _n_labeled(train, spec, fit_kwargs)
     return res
@@ -398,6 +418,7 @@ def run_protocol(
     patience=20,
     pretrain_kwargs=None,
     classifier_kwargs=None,
+    ensemble=1,
     svm_kernel="linear",
     svm_C=1.0,
     fill_eye="interpolate",
@@ -464,6 +485,13 @@ def run_protocol(
     classifier_kwargs : dict | None
         Other :class:`~mne_mmvsstma.training.EmotionClassifier` parameters of
         every fine-tuning (e.g. ``probe_C``, ``train_split``).
+    ensemble : int
+        Members of a seed ensemble: ``ensemble`` extractors are pretrained
+        per modality (seeds ``random_state``, ``random_state + 1``, ...),
+        every neural-network result averages the class probabilities of one
+        classifier per member, and "w/o pretraining" averages as many random
+        initialisations. 1 (default) is the plain protocol; the package's
+        recipe uses 3 (``benchmarks/accuracy.py``, see :ref:`recipe`).
     svm_kernel, svm_C : str, float
         SVM baseline settings.
     fill_eye : str | None
@@ -479,7 +507,8 @@ def run_protocol(
         ``results.csv`` (every file is replaced whole, never half-written).
     %(device)s
     %(random_state)s
-        The same seed is used for every fit (reproducible as a whole).
+        The same seed is used for every fit (reproducible as a whole); the
+        members of an ensemble use the seeds of :func:`member_seeds`.
     %(verbose)s
 
     Returns
@@ -496,6 +525,8 @@ def run_protocol(
     from .report import RESULT_COLUMNS, write_tables
 
     t_start = time.perf_counter()
+    ensemble = check_int(ensemble, "ensemble")
+    seeds = member_seeds(random_state, ensemble)
     tables = _parse_tables(tables)
     check_option("n_labels_per", n_labels_per, ("trial", "total"))
     mask_ratios = tuple(float(r) for r in mask_ratios)
@@ -507,7 +538,6 @@ def run_protocol(
                              f"folder {inside} (out_dir={out_dir}); choose another out_dir")
         if out_dir.exists() and not out_dir.is_dir():
             raise NotADirectoryError(f"out_dir {out_dir} is a file, not a folder")
-        out_dir.mkdir(parents=True, exist_ok=True)
     elif resume:
         raise ValueError("resume=True needs out_dir")
     recs = read_recordings(root, dataset=dataset, subjects=subjects, sessions=sessions)
@@ -517,6 +547,8 @@ def run_protocol(
     if not rows:
         raise ValueError(f"Nothing to run for tables {tables} on {dataset}")
     splits = [split_recording(rec, n_train_trials, fill_eye=fill_eye) for rec in recs]
+    if out_dir is not None:  # created once the data are known to be readable
+        out_dir.mkdir(parents=True, exist_ok=True)
     logger.info(
         f"{dataset}: {len(recs)} recordings, tables {', '.join(tables)}: "
         f"{len(rows)} results per recording"
@@ -532,7 +564,8 @@ def run_protocol(
         finetune_epochs=finetune_epochs, pretrain_batch_size=pretrain_batch_size,
         batch_size=batch_size, model_kwargs=model_kwargs, eye_model_kwargs=eye_model_kwargs,
         fusion_dim=fusion_dim, patience=patience, pretrain_kwargs=pretrain_kwargs,
-        classifier_kwargs=classifier_kwargs, svm_kernel=svm_kernel, svm_C=svm_C,
+        classifier_kwargs=classifier_kwargs, ensemble=ensemble, svm_kernel=svm_kernel,
+        svm_C=svm_C,
         fill_eye=fill_eye, random_state=random_state).items()}
     settings["data"] = _data_hash(recs)
     sidecar = None if out_dir is None else out_dir / "results_settings.json"
@@ -562,30 +595,34 @@ def run_protocol(
                 if (r[0], r[1], r[2], rec.subject, rec.session) not in done_keys]
 
     # pretraining (training parts of all recordings)
-    pretrained = {"eeg": None, "eye": None}
+    pretrained = {"eeg": [None] * ensemble, "eye": [None] * ensemble}
     model_kwargs = dict(model_kwargs or {})
     eye_model_kwargs = dict(model_kwargs if eye_model_kwargs is None else eye_model_kwargs)
     kinds = {s.kind for rec in recs for (_, _, _, s) in todo(rec) if s.pretrained}
     need_pre = {m for m in ("eeg", "eye") if m in kinds or kinds & {"concat", "attention"}}
-    for modality in sorted(need_pre):
-        fname = None if out_dir is None else out_dir / "models" / f"pretrained_{modality}.pt"
+    for modality, (k, seed) in itertools.product(sorted(need_pre), enumerate(seeds)):
+        name = f"pretrained_{modality}{f'_{k}' if k else ''}.pt"  # member 0: the plain name
+        fname = None if out_dir is None else out_dir / "models" / name
         if resume and fname is not None and fname.exists():
-            pretrained[modality] = load_model(fname)
+            pretrained[modality][k] = load_model(fname)
             logger.info(f"Loaded the pretrained {modality} extractor from {fname}")
             continue
         t0 = time.perf_counter()
-        pretrained[modality] = pretrain(
+        pretrained[modality][k] = pretrain(
             [tr for tr, _ in splits], modality=modality, mask_ratio=pretrain_mask_ratio,
             n_epochs=pretrain_epochs, batch_size=pretrain_batch_size,
             model_kwargs=model_kwargs if modality == "eeg" else eye_model_kwargs,
-            device=device, random_state=random_state,
-            checkpoint_dir=None if out_dir is None else out_dir / "checkpoints",
+            device=device, random_state=seed,
+            checkpoint_dir=None if out_dir is None else
+            out_dir / "checkpoints" / (f"member_{k}" if k else ""),
             resume=resume, **(pretrain_kwargs or {}),
         )
-        logger.info(f"Pretrained the {modality} extractor in {time.perf_counter() - t0:.1f} s")
+        member = f" {k + 1}/{ensemble}" if ensemble > 1 else ""
+        logger.info(f"Pretrained the {modality} extractor{member} in "
+                    f"{time.perf_counter() - t0:.1f} s")
         if fname is not None:
             fname.parent.mkdir(exist_ok=True)
-            files.append(save_model(pretrained[modality], fname, overwrite=True))
+            files.append(save_model(pretrained[modality][k], fname, overwrite=True))
 
     fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
                       n_labels_per=n_labels_per, device=device, random_state=random_state,
@@ -608,7 +645,7 @@ def run_protocol(
                         res["n_train"] = res["n_labeled"] = len(train.labels)
                     else:
                         res = _run_nn(spec, train, test, pretrained, fit_kwargs,
-                                      model_kwargs, eye_model_kwargs)
+                                      model_kwargs, eye_model_kwargs, seeds)
                     cache[spec] = res
                 res = cache[spec]
                 row = dict(

@@ -334,12 +334,16 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
     return est
 
 
-def _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows):
+def _check_fitted(model):
     from .estimators import EmotionClassifier
 
     if not isinstance(model, EmotionClassifier) or not hasattr(model, "module_"):
         raise TypeError(f"model must be a fitted EmotionClassifier (see finetune), got "
                         f"{type(model).__name__}")
+
+
+def _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows):
+    _check_fitted(model)
     need = model.modalities_
     shapes = model.input_shapes_
     n_windows = n_windows or shapes[need[0]][2]
@@ -365,8 +369,10 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
 
     Parameters
     ----------
-    model : EmotionClassifier
-        A fitted classifier (:func:`finetune`).
+    model : EmotionClassifier | list of EmotionClassifier
+        A fitted classifier (:func:`finetune`), or an ensemble of them
+        fitted on the same classes (e.g. on extractors pretrained with
+        different seeds): their probabilities are averaged.
     X : ndarray | mne.Epochs | FeatureRecording | list | path-like
         Test data (see :func:`finetune`).
     X_eye : ndarray | None
@@ -398,6 +404,12 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
     """
 
     check_int(batch_size, "batch_size", none=True)
+    if isinstance(model, (list, tuple)):
+        members = _check_ensemble(model)
+        out = [predict_proba(m, X, X_eye=X_eye, mask_ratio=mask_ratio, n_windows=n_windows,
+                             trial_ids=trial_ids, fill_eye=fill_eye, batch_size=batch_size)
+               for m in members]
+        return np.mean([proba for proba, _ in out], axis=0), out[0][1]
     Xt, labels = _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows)
     key = "iterator_valid__batch_size"
     old = model.mask_ratio, model.__dict__.get(key)
@@ -416,6 +428,21 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
                 setattr(model, key, old[1])
 
 
+def _check_ensemble(models):
+    """The members of an ensemble of fitted classifiers, checked to share their classes."""
+    if len(models) == 0:
+        raise ValueError("model is an empty list; an ensemble needs at least one classifier")
+    for m in models:
+        _check_fitted(m)
+    first = np.asarray(models[0].classes_)
+    for i, m in enumerate(models[1:], 1):
+        other = np.asarray(m.classes_)
+        if not np.array_equal(other, first):
+            raise ValueError(f"The classifiers of an ensemble must share their classes: member "
+                             f"0 has {first.tolist()}, member {i} {other.tolist()}")
+    return list(models)
+
+
 @verbose
 @fill_doc
 def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, trial_ids=None,
@@ -424,8 +451,9 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
 
     Parameters
     ----------
-    model : EmotionClassifier
-        A fitted classifier (:func:`finetune`).
+    model : EmotionClassifier | list of EmotionClassifier
+        A fitted classifier (:func:`finetune`) or an ensemble of them (see
+        :func:`predict_proba`).
     X : ndarray | mne.Epochs | FeatureRecording | list | path-like
         Test data (see :func:`finetune`).
     y : array-like of int | None
@@ -456,7 +484,8 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
     proba, found = predict_proba(model, X, X_eye=X_eye, mask_ratio=mask_ratio,
                                  n_windows=n_windows, trial_ids=trial_ids, fill_eye=fill_eye,
                                  batch_size=batch_size)
-    classes = np.asarray(model.classes_)
+    members = _check_ensemble(model) if isinstance(model, (list, tuple)) else [model]
+    classes = np.asarray(members[0].classes_)
     y = found if y is None else y
     if y is None:
         raise ValueError("y is required to evaluate array inputs")
@@ -477,8 +506,10 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
         "confusion_matrix": confusion_matrix(y, y_pred, labels=classes),
         "n_samples": int(len(y)),
     }
-    if getattr(model, "last_attention_", None) is not None:
-        out["attention"] = model.last_attention_.mean(axis=0)
+    attention = [m.last_attention_.mean(axis=0) for m in members
+                 if getattr(m, "last_attention_", None) is not None]
+    if attention:
+        out["attention"] = np.mean(attention, axis=0)
     logger.info(f"Accuracy: {100 * out['accuracy']:.2f}% on {len(y)} windows")
     return out
 
