@@ -32,7 +32,7 @@ MODEL_SIZES = {
 # of the pretrained encoder, no gradient fine-tuning
 PROBE_C = 1.0
 # members of the seed ensemble of the protocol command (see doc/recipe.rst)
-ENSEMBLE = 1
+ENSEMBLE = 3
 
 
 def _print(*args, **kwargs):
@@ -169,8 +169,9 @@ def build_parser():
     p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_demo"),
                    help="output folder (default ./mmvsstma_demo)")
     p.add_argument("--subjects", type=POS_INT, default=3, help="simulated subjects (default 3)")
-    p.add_argument("--windows", type=POS_INT, default=10,
-                   help="4-s windows per simulated trial (default 10)")
+    p.add_argument("--windows", type=POS_INT, default=None,
+                   help="4-s windows per simulated trial (default: the real trial lengths, "
+                        "about 40 windows; shorter trials leave too little to pretrain on)")
     p.add_argument("--effect-size", type=NONNEG, default=1.0,
                    help="emotion effects relative to the real-data calibration (default 1)")
     p.add_argument("--epochs", type=NONNEG_INT, default=0,
@@ -179,6 +180,8 @@ def build_parser():
                    help="pretraining epochs (default 10)")
     p.add_argument("--tables", default=DEMO_TABLES,
                    help=f"tables to run among 1,2,3,4,baselines (default {DEMO_TABLES})")
+    p.add_argument("--ensemble", type=POS_INT, default=ENSEMBLE,
+                   help=f"extractors pretrained with different seeds (default {ENSEMBLE})")
     p.add_argument("--n-labels", type=POS_INT, default=5,
                    help="labeled windows per training trial in tables 3 and 4 (default 5)")
     _add_arch(p, default="demo")
@@ -304,7 +307,8 @@ def cmd_demo(args):
 
     out_dir = args.out_dir.expanduser()
     root = out_dir / "SEED-IV"
-    print(f"Simulating {args.subjects} SEED-IV subjects ({args.windows} windows per trial, "
+    lengths = "real trial lengths" if args.windows is None else f"{args.windows} windows per trial"
+    print(f"Simulating {args.subjects} SEED-IV subjects ({lengths}, "
           f"effect size {args.effect_size}) in {root}", flush=True)
     simulate_seed_iv(root, n_subjects=args.subjects, sessions=(1,), n_windows=args.windows,
                      raw=False, effect_size=args.effect_size, random_state=args.seed,
@@ -314,7 +318,7 @@ def cmd_demo(args):
         sessions=[1], out_dir=out_dir / "results", pretrain_epochs=args.pretrain_epochs,
         finetune_epochs=args.epochs, model_kwargs=_model_kwargs(args), n_labels=args.n_labels,
         pretrain_kwargs=dict(lr=1e-3), classifier_kwargs=dict(probe_C=PROBE_C),
-        patience=5, device=args.device, random_state=args.seed,
+        ensemble=args.ensemble, patience=5, device=args.device, random_state=args.seed,
     )
     print()
     print(result.format())

@@ -89,6 +89,17 @@ def test_protocol_command(seed_iv_root, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "SVM-Concat" in text and "Baselines" in text
     assert (out / "results.csv").is_file() and not (out / "bars_tablebaselines.png").exists()
+    # --ensemble reaches run_protocol (it is bound to the stored settings)
+    settings = (out / "results_settings.json").read_text()
+    assert '"ensemble": "3"' in settings  # the default
+    out2 = tmp_path / "proto1"
+    assert main(["protocol", str(seed_iv_root), "--tables", "baselines", "--out-dir", str(out2),
+                 "--train-trials", "8", "--no-plots", "--ensemble", "1", "-q"]) == 0
+    assert '"ensemble": "1"' in (out2 / "results_settings.json").read_text()
+    with pytest.raises(SystemExit) as exc:
+        main(["protocol", str(seed_iv_root), "--ensemble", "0"])
+    assert exc.value.code == 2
+    assert "--ensemble" in capsys.readouterr().err
 
 
 def test_cli_errors(seed_iv_root, tmp_path, capsys):

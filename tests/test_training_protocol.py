@@ -135,7 +135,7 @@ def test_run_protocol_seed_ensemble(seed_iv_root, tmp_path, monkeypatch):
         first.append(each[0])
     # member 0 is the plain run
     probas.clear()
-    run_protocol(seed_iv_root, **kw)
+    run_protocol(seed_iv_root, ensemble=1, **kw)
     for (model, proba), member0 in zip(probas, first):
         assert not isinstance(model, list)
         np.testing.assert_allclose(proba, member0, rtol=1e-6)
