@@ -42,7 +42,8 @@ ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16, 
 # probe_C="cv" (C chosen per recording on folds of held-out training trials) scored lower
 # on SEED-IV (EEG 78.8 vs 90.0 %) and higher on SEED (71.6 vs 68.6 %): see doc/recipe.rst
 RECIPE = dict(pretrain_lr=1e-3, whitening=1.0, probe_C=1.0, probe_whitening="auto",
-              probe_attention=True, finetune_epochs=0, fusion_dim=None, ensemble=3)
+              probe_attention=True, probe_within_class=False, finetune_epochs=0,
+              fusion_dim=None, ensemble=3)
 DATASETS = {
     # dataset: (simulator, tables, pretraining epochs)
     "SEED-IV": ("simulate_seed_iv", "1,2,baselines", 10),
@@ -59,7 +60,8 @@ def _row_name(table, model, setting):
     return model
 
 
-def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed, ensemble):
+def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed, ensemble,
+        within_class):
     import mne
     import torch
 
@@ -80,7 +82,8 @@ def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed,
         finetune_epochs=RECIPE["finetune_epochs"], fusion_dim=RECIPE["fusion_dim"],
         classifier_kwargs=dict(probe_C=RECIPE["probe_C"],
                                probe_whitening=RECIPE["probe_whitening"],
-                               probe_attention=RECIPE["probe_attention"]),
+                               probe_attention=RECIPE["probe_attention"],
+                               probe_within_class=within_class),
         ensemble=ensemble, plot=False, device="cpu",
         random_state=seed, verbose=False,
     )
@@ -97,6 +100,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ensemble", type=int, default=RECIPE["ensemble"],
                         help="members of the seed ensemble (default %(default)s)")
+    parser.add_argument("--within-class", type=int, choices=(0, 1),
+                        default=int(RECIPE["probe_within_class"]),
+                        help="EmotionClassifier(probe_within_class=...) (default %(default)s)")
     parser.add_argument("--smoke", action="store_true",
                         help="2 subjects, 6 windows per trial, 1 pretraining epoch, ensemble of 2")
     args = parser.parse_args(argv)
@@ -111,7 +117,7 @@ def main(argv=None):
           f"{platform.release()}, Python {platform.python_version()}, torch "
           f"{torch.__version__}, mne {mne.__version__}, {args.threads} torch threads")
     lengths = "6 windows per trial" if n_windows else "real trial counts and lengths"
-    recipe = dict(RECIPE, ensemble=args.ensemble)
+    recipe = dict(RECIPE, ensemble=args.ensemble, probe_within_class=bool(args.within_class))
     print(f"Model: MV-SSTMA {ARCH}; recipe {recipe}; simulated session 1, "
           f"{args.subjects} subjects, {lengths}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,7 +125,8 @@ def main(argv=None):
             res, t_sim, t_all = run(dataset, Path(tmp) / dataset, n_subjects=args.subjects,
                                     pretrain_epochs=args.pretrain_epochs, n_windows=n_windows,
                                     threads=args.threads, seed=args.seed,
-                                    ensemble=args.ensemble)
+                                    ensemble=args.ensemble,
+                                    within_class=bool(args.within_class))
             print(f"\n{dataset}: {res['subject'].nunique()} subject-sessions, "
                   f"{res['n_test'].iloc[0]} test windows per session (chance "
                   f"{100 / res['n_classes'].iloc[0]:.0f} %), {t_all:.0f} s "

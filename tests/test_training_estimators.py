@@ -438,6 +438,43 @@ def test_linear_probe_equals_logistic_regression_on_frozen_features():
     assert len(fused.history) >= 1 and "valid_loss" in fused.history[-1]
 
 
+def test_within_class_whitening_probe_equals_its_independent_computation():
+    from sklearn.covariance import LedoitWolf
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    eeg, eye, y, groups = _data()
+    pre = Pretrainer(n_decoder_layers=1, pool="channels", whitening=1.0, **FIT).fit(eeg)
+    kw = dict(pretrained=pre, probe_C=0.5, **{**FIT, "max_epochs": 0})
+    clf = EmotionClassifier(probe_within_class=True, **kw).fit(eeg, y, groups=groups)
+    # independently: corpus whitening, standardisation, the Ledoit-Wolf within-class
+    # covariance of the training windows, ZCA by it, then the logistic regression
+    with torch.no_grad():
+        feats = pre.encoder_.eval()(torch.from_numpy(clf.scalers_["eeg"].transform(eeg)),
+                                    return_features=True).double().numpy()
+    mean, W = pre.whitening_
+    z = StandardScaler().fit_transform((feats - mean) @ W)
+    within = np.concatenate([z[y == c] - z[y == c].mean(0) for c in np.unique(y)])
+    cov = LedoitWolf(assume_centered=True).fit(within).covariance_
+    evals, evecs = np.linalg.eigh(cov)
+    zw = z @ evecs @ np.diag(evals ** -0.5) @ evecs.T
+    sz = StandardScaler().fit(zw)
+    ref = LogisticRegression(C=0.5, max_iter=5000).fit(sz.transform(zw), y)
+    np.testing.assert_allclose(clf.predict_proba(eeg), ref.predict_proba(sz.transform(zw)),
+                               atol=1e-4)
+    # it changes the probe (the default does not whiten within classes)
+    plain = EmotionClassifier(**kw).fit(eeg, y, groups=groups)
+    assert not np.allclose(plain.predict_proba(eeg), clf.predict_proba(eeg), atol=1e-3)
+    # fusion (concatenation and attention) fold it into the final layer as well
+    pre_eye = Pretrainer(modality="eye", n_decoder_layers=1, pool="channels", **FIT).fit(eye)
+    for fusion in ("concat", "attention"):
+        f = EmotionClassifier(fusion=fusion, pretrained={"eeg": pre, "eye": pre_eye},
+                              probe_within_class=True, **{**FIT, "max_epochs": 0})
+        proba = f.fit({"eeg": eeg, "eye": eye}, y, groups=groups).predict_proba(
+            {"eeg": eeg, "eye": eye})
+        assert np.isfinite(proba).all() and np.allclose(proba.sum(1), 1, atol=1e-5)
+
+
 # ---------------------------------------------------------------------------
 # the probe: C chosen on held-out trials, attention fitted
 

@@ -509,7 +509,8 @@ def run_protocol(
     %(device)s
     %(random_state)s
         The same seed is used for every fit (reproducible as a whole); the
-        members of an ensemble use the seeds of :func:`member_seeds`.
+        members of an ensemble use ``random_state + k`` (seeds drawn once
+        from a Generator or fresh entropy for ``None``).
     %(verbose)s
 
     Returns

@@ -991,6 +991,25 @@ def _logistic_probe(feats, y, C, groups=None, random_state=0):
     return lr.classes_, mean, std, coef, intercept, float(C)
 
 
+def _within_class_whitening(feats, y):
+    """``(mean, A)``: standardise, then whiten by the shrunk pooled within-class covariance.
+
+    ``(feats - mean) @ A`` has (about) identity within-class covariance; the
+    covariance is :func:`sklearn.covariance.ledoit_wolf` of the windows minus
+    their class means, after standardising every feature.
+    """
+    from sklearn.covariance import ledoit_wolf
+
+    mean, std = feats.mean(axis=0), feats.std(axis=0)
+    std[std == 0] = 1.0
+    z = (feats - mean) / std
+    centred = np.concatenate([z[y == c] - z[y == c].mean(axis=0) for c in np.unique(y)])
+    cov, _ = ledoit_wolf(centred, assume_centered=True)
+    evals, evecs = np.linalg.eigh(cov)
+    white = (evecs / np.sqrt(np.maximum(evals, 1e-12))) @ evecs.T
+    return mean, white / std[:, None]
+
+
 def _fit_attention(h, y, w, probe, *, C, max_iter=100):
     """Fit the attention vector to a linear probe on frozen per-modality features.
 
@@ -1103,6 +1122,14 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         block-coordinate descent; optimising both jointly overfitted the
         training trials, see ``doc/recipe.rst``). ``False`` keeps the
         attention vector as it is.
+    probe_within_class : bool
+        Before the probe, whiten the features with the pooled within-class
+        covariance of the training windows (standardised, Ledoit-Wolf
+        shrinkage, as the covariance of
+        :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`):
+        directions in which the trials of one emotion differ weigh less. With
+        attention fusion it applies to the final probe (after the attention
+        is fitted). Folded into ``final_layer`` like the other whitenings.
     emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         Architecture of randomly initialised encoders.
     scale : bool
@@ -1153,6 +1180,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         probe_C=1.0,
         probe_whitening="auto",
         probe_attention=True,
+        probe_within_class=False,
         emb_dim=16,
         n_layers=6,
         n_heads=6,
@@ -1195,6 +1223,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         self.probe_C = probe_C
         self.probe_whitening = probe_whitening
         self.probe_attention = probe_attention
+        self.probe_within_class = probe_within_class
         self.emb_dim = emb_dim
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -1539,12 +1568,18 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             feats = self._features(Xi).astype(np.float64)
             if white is not None:  # learned by the Pretrainer(s) on all their recordings
                 feats = (feats - white[0]) @ white[1]
+        within = _within_class_whitening(feats, yi) if self.probe_within_class else None
+        if within is not None:
+            feats = (feats - within[0]) @ within[1]
         classes, mean, std, coef, intercept, self.probe_C_ = _logistic_probe(
             feats, yi, C, gi, seed)
         weight = np.zeros((len(self.classes_), feats.shape[1]))
         bias = np.full(len(self.classes_), -1e4)  # classes absent from the probe's data
         weight[classes] = coef / std
         bias[classes] = intercept - weight[classes] @ mean
+        if within is not None:  # back to the features before the within-class whitening
+            weight[classes] = weight[classes] @ within[1].T
+            bias[classes] -= weight[classes] @ within[0]
         if white is not None:  # fold the whitening into the layer too
             bias[classes] -= weight[classes] @ white[1] @ white[0]
             weight = weight @ white[1]
