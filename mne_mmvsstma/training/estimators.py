@@ -1130,6 +1130,9 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         directions in which the trials of one emotion differ weigh less. With
         attention fusion it applies to the final probe (after the attention
         is fitted). Folded into ``final_layer`` like the other whitenings.
+        Off by default: in ``benchmarks/accuracy.py`` it raised the EEG
+        probes but also the random encoders', and lowered fusion below EEG
+        alone (``doc/recipe.rst``).
     emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         Architecture of randomly initialised encoders.
     scale : bool
