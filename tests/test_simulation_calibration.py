@@ -150,24 +150,14 @@ def test_seed_iv_eye_scales_tails_nan(seed_iv_eye):
     recs = seed_iv_eye
     eye = np.concatenate([r.eye for r in recs])
     q = np.nanpercentile(eye, [1, 50, 99], axis=0).T
-    for row, target in EYE_TARGETS.items():
-        ratio = q[row - 1] / np.array(target)
-        assert np.all((ratio > 1 / 1.4) & (ratio < 1.4)), (row, q[row - 1], target)
-    for row, tail in HEAVY.items():  # p99 / median 15-300x as in the real files
-        got = q[row - 1, 2] / q[row - 1, 1]
-        assert tail / 2.5 < got < 2.5 * tail, (row, got, tail)
+    _check_eye_scales(q, lambda row: row - 1)
     blink = eye[:, 22]
     assert 0.03 < np.mean(blink[np.isfinite(blink)] == 0) < 0.12  # real: 7 % zeros
     # NaN in a minority of recordings only, ~0.8 % of their values
     nan_frac = np.array([np.isnan(r.eye).mean() for r in recs])
     assert 1 <= (nan_frac > 0).sum() <= len(recs) // 5
     assert np.all((nan_frac == 0) | ((nan_frac > 0.004) & (nan_frac < 0.015)))
-    # recording-to-recording spread of the median: 0.3-0.9 within-recording std
-    medians = np.array([np.nanmedian(r.eye, 0) for r in recs])
-    stds = np.array([np.nanstd(r.eye, 0) for r in recs])
-    spread = medians.std(0) / stds.mean(0)
-    assert 0.3 < np.median(spread) < 0.9
-    assert np.mean((spread > 0.25) & (spread < 1.0)) > 0.7
+    _check_recording_spread(recs)
 
 
 def test_seed_iv_raw_matches_feature_files(tmp_path):
@@ -186,6 +176,28 @@ def test_seed_iv_raw_matches_feature_files(tmp_path):
 
 
 # --------------------------------------------------------------------------- SEED-V
+def _check_eye_scales(q, col):
+    """p1 / median / p99 (``q``, one row per feature) against the real SEED-IV targets.
+
+    ``col`` maps a 1-based SEED-IV eye-feature row to the row of ``q``.
+    """
+    for row, target in EYE_TARGETS.items():
+        ratio = q[col(row)] / np.array(target)
+        assert np.all((ratio > 1 / 1.4) & (ratio < 1.4)), (row, q[col(row)], target)
+    for row, tail in HEAVY.items():  # p99 / median 15-300x as in the real files
+        got = q[col(row), 2] / q[col(row), 1]
+        assert tail / 2.5 < got < 2.5 * tail, (row, got, tail)
+
+
+def _check_recording_spread(recs):
+    """Recording-to-recording spread of the eye medians: 0.3-0.9 within-recording std."""
+    medians = np.array([np.nanmedian(r.eye, 0) for r in recs])
+    stds = np.array([np.nanstd(r.eye, 0) for r in recs])
+    spread = medians.std(0) / stds.mean(0)
+    assert 0.3 < np.median(spread) < 0.9
+    assert np.mean((spread > 0.25) & (spread < 1.0)) > 0.7
+
+
 def _v_col(seed_iv_row):
     """Column of SEED-V's eye files holding the feature of SEED-IV's 1-based row."""
     return SEED_V_EYE_FEATURE_NAMES.index(EYE_FEATURE_NAMES[seed_iv_row - 1])
@@ -277,12 +289,7 @@ def test_seed_v_eye_statistics(seed_v_feat):
     assert 30 < acc.mean() < 75 and acc.std() > 8 and acc.min() < 35  # some near chance
     eye = np.concatenate([r.eye for r in recs])
     q = np.percentile(eye, [1, 50, 99], axis=0).T
-    for row, target in EYE_TARGETS.items():  # the features SEED-IV has, by name
-        ratio = q[_v_col(row)] / np.array(target)
-        assert np.all((ratio > 1 / 1.4) & (ratio < 1.4)), (row, q[_v_col(row)], target)
-    for row, tail in HEAVY.items():
-        got = q[_v_col(row), 2] / q[_v_col(row), 1]
-        assert tail / 2.5 < got < 2.5 * tail, (row, got, tail)
+    _check_eye_scales(q, _v_col)  # the features SEED-IV has, by name
     blink = eye[:, SEED_V_EYE_FEATURE_NAMES.index("blink_frequency")]
     assert 0.03 < np.mean(blink == 0) < 0.12  # real SEED-IV: 7 % zeros
     # the two features SEED-IV lacks are modelled on fixation duration (mean, std)
@@ -290,11 +297,7 @@ def test_seed_v_eye_statistics(seed_v_feat):
         got = q[SEED_V_EYE_FEATURE_NAMES.index(name)]
         ratio = got / np.array(EYE_TARGETS[row])
         assert np.all((ratio > 1 / 1.4) & (ratio < 1.4)), (name, got)
-    medians = np.array([np.median(r.eye, 0) for r in recs])
-    stds = np.array([np.std(r.eye, 0) for r in recs])
-    spread = medians.std(0) / stds.mean(0)
-    assert 0.3 < np.median(spread) < 0.9
-    assert np.mean((spread > 0.25) & (spread < 1.0)) > 0.7
+    _check_recording_spread(recs)
 
 
 def test_seed_v_raw_matches_feature_files(tmp_path):
