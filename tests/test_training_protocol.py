@@ -160,6 +160,10 @@ def test_evaluate_ensemble_errors(seed_iv_root):
     other = api.finetune([few], modality="eeg", n_epochs=0, model_kwargs=TINY, verbose=False)
     with pytest.raises(ValueError, match="share their classes"):
         api.evaluate([clf, other], [test], verbose=False)
+    shorter = api.finetune([train], modality="eeg", n_epochs=0, model_kwargs=TINY, n_windows=2,
+                           verbose=False)
+    with pytest.raises(ValueError, match="must take the same inputs"):
+        api.evaluate([clf, shorter], [test], verbose=False)
     with pytest.raises(ValueError, match="empty list"):
         api.evaluate([], [test], verbose=False)
     with pytest.raises(TypeError, match="fitted EmotionClassifier"):

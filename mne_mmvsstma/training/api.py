@@ -51,7 +51,6 @@ def _check_identity(model, dataset, event_id):
 
 
 def _check_epochs(n_epochs, *, minimum):
-
     n_epochs = check_int(n_epochs, "n_epochs", minimum=0)
     if n_epochs < minimum:
         raise ValueError(f"n_epochs={n_epochs} would return an untrained model; pass "
@@ -342,8 +341,9 @@ def _check_fitted(model):
                         f"{type(model).__name__}")
 
 
-def _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows):
-    _check_fitted(model)
+def _test_inputs(models, X, X_eye, trial_ids, fill_eye, n_windows):
+    """Test windows for fitted classifiers that take the same inputs (read once)."""
+    model = models[0]
     need = model.modalities_
     shapes = model.input_shapes_
     n_windows = n_windows or shapes[need[0]][2]
@@ -353,7 +353,8 @@ def _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows):
     if need == ("eye",) and X is None and X_eye is not None:
         X, X_eye = X_eye, None
     X, dataset, event_id = _identity(X)
-    _check_identity(model, dataset, event_id)
+    for m in models:
+        _check_identity(m, dataset, event_id)
     inp = as_inputs(X, need=need, X_eye=X_eye, trial_ids=trial_ids, n_windows=n_windows,
                     fill_eye=fill_eye, name="X")
     Xt = {m: getattr(inp, m) for m in need} if model.fusion is not None \
@@ -404,13 +405,14 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
     """
 
     check_int(batch_size, "batch_size", none=True)
-    if isinstance(model, (list, tuple)):
-        members = _check_ensemble(model)
-        out = [predict_proba(m, X, X_eye=X_eye, mask_ratio=mask_ratio, n_windows=n_windows,
-                             trial_ids=trial_ids, fill_eye=fill_eye, batch_size=batch_size)
-               for m in members]
-        return np.mean([proba for proba, _ in out], axis=0), out[0][1]
-    Xt, labels = _test_inputs(model, X, X_eye, trial_ids, fill_eye, n_windows)
+    members = _check_ensemble(model)
+    Xt, labels = _test_inputs(members, X, X_eye, trial_ids, fill_eye, n_windows)
+    probas = [_proba(m, Xt, mask_ratio, batch_size) for m in members]
+    return (probas[0] if len(probas) == 1 else np.mean(probas, axis=0)), labels
+
+
+def _proba(model, Xt, mask_ratio, batch_size):
+    """``model.predict_proba(Xt)`` with a temporary mask ratio and batch size."""
     key = "iterator_valid__batch_size"
     old = model.mask_ratio, model.__dict__.get(key)
     if mask_ratio is not None:
@@ -418,7 +420,7 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
     if batch_size is not None:
         setattr(model, key, batch_size)
     try:
-        return model.predict_proba(Xt), labels
+        return model.predict_proba(Xt)
     finally:
         model.mask_ratio = old[0]
         if batch_size is not None:
@@ -428,19 +430,35 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
                 setattr(model, key, old[1])
 
 
-def _check_ensemble(models):
-    """The members of an ensemble of fitted classifiers, checked to share their classes."""
-    if len(models) == 0:
+def _window_shapes(model):
+    """``{modality: window shape}`` a fitted classifier takes."""
+    return {m: tuple(model.input_shapes_[m][1:]) for m in model.modalities_}
+
+
+def _check_ensemble(model):
+    """A fitted classifier, or the members of an ensemble, as a list (checked).
+
+    The members of an ensemble must share their classes and take the same
+    inputs (modalities and window shapes).
+    """
+    if not isinstance(model, (list, tuple)):
+        _check_fitted(model)
+        return [model]
+    if len(model) == 0:
         raise ValueError("model is an empty list; an ensemble needs at least one classifier")
-    for m in models:
+    for m in model:
         _check_fitted(m)
-    first = np.asarray(models[0].classes_)
-    for i, m in enumerate(models[1:], 1):
-        other = np.asarray(m.classes_)
-        if not np.array_equal(other, first):
+    first = model[0]
+    for i, m in enumerate(model[1:], 1):
+        if not np.array_equal(np.asarray(m.classes_), np.asarray(first.classes_)):
             raise ValueError(f"The classifiers of an ensemble must share their classes: member "
-                             f"0 has {first.tolist()}, member {i} {other.tolist()}")
-    return list(models)
+                             f"0 has {np.asarray(first.classes_).tolist()}, member {i} "
+                             f"{np.asarray(m.classes_).tolist()}")
+        if _window_shapes(m) != _window_shapes(first):
+            raise ValueError(f"The classifiers of an ensemble must take the same inputs: member "
+                             f"0 takes windows {_window_shapes(first)}, member {i} "
+                             f"{_window_shapes(m)}")
+    return list(model)
 
 
 @verbose
@@ -484,7 +502,7 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
     proba, found = predict_proba(model, X, X_eye=X_eye, mask_ratio=mask_ratio,
                                  n_windows=n_windows, trial_ids=trial_ids, fill_eye=fill_eye,
                                  batch_size=batch_size)
-    members = _check_ensemble(model) if isinstance(model, (list, tuple)) else [model]
+    members = list(model) if isinstance(model, (list, tuple)) else [model]  # checked above
     classes = np.asarray(members[0].classes_)
     y = found if y is None else y
     if y is None:
