@@ -359,23 +359,25 @@ def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_k
     fit_kwargs = dict(fit_kwargs)
     extra = fit_kwargs.pop("classifier_kwargs", None) or {}
     fusion_dim = fit_kwargs.pop("fusion_dim", None)
+    if spec.kind in ("concat", "attention"):
+        fusion, modality = spec.kind, None
+        fit_kwargs["fusion_dim"] = fusion_dim
+        arch = model_kwargs
+    else:
+        fusion, modality = None, spec.kind
+        arch = eye_model_kwargs if spec.kind == "eye" else model_kwargs
     members = []
     for k, seed in enumerate(seeds):  # one classifier per member of the seed ensemble
-        if spec.kind in ("concat", "attention"):
-            fusion, modality = spec.kind, None
-            model = ({"eeg": pretrained["eeg"][k], "eye": pretrained["eye"][k]}
-                     if spec.pretrained else None)
-            kwargs = dict(fit_kwargs, fusion_dim=fusion_dim)
-            arch = model_kwargs
+        if not spec.pretrained:
+            model = None
+        elif fusion is not None:
+            model = {"eeg": pretrained["eeg"][k], "eye": pretrained["eye"][k]}
         else:
-            fusion, modality = None, spec.kind
-            model = pretrained[spec.kind][k] if spec.pretrained else None
-            kwargs = fit_kwargs
-            arch = eye_model_kwargs if spec.kind == "eye" else model_kwargs
+            model = pretrained[spec.kind][k]
         members.append(finetune(
             [train], model=model, modality=modality, fusion=fusion, n_labels=spec.n_labels,
             mask_ratio=spec.mask_ratio, model_kwargs=None if spec.pretrained else arch,
-            **dict(kwargs, random_state=seed), **extra, verbose=False,
+            **dict(fit_kwargs, random_state=seed), **extra, verbose=False,
         ))
     res = evaluate(members if len(members) > 1 else members[0], [test],
                    mask_ratio=spec.mask_ratio, verbose=False)
