@@ -41,9 +41,9 @@ from _machine import cpu_info  # noqa: E402
 ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16, pool="channels")
 # probe_C="cv" (C chosen per recording on folds of held-out training trials) scored lower
 # on SEED-IV (EEG 78.8 vs 90.0 %) and higher on SEED (71.6 vs 68.6 %): see doc/recipe.rst
-RECIPE = dict(pretrain_lr=1e-3, whitening=1.0, probe_C=1.0, probe_whitening="auto",
-              probe_attention=True, probe_within_class=False, finetune_epochs=0,
-              fusion_dim=None, ensemble=3)
+RECIPE = dict(pretrain_lr=1e-3, pretrain_mask_ratio=0.3, whitening=1.0, probe_C=1.0,
+              probe_whitening="auto", probe_attention=True, probe_within_class=False,
+              finetune_epochs=0, fusion_dim=None, ensemble=3)
 DATASETS = {
     # dataset: (simulator, tables, pretraining epochs)
     "SEED-IV": ("simulate_seed_iv", "1,2,baselines", 10),
@@ -61,7 +61,7 @@ def _row_name(table, model, setting):
 
 
 def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed, ensemble,
-        within_class):
+        within_class, mask_ratio):
     import mne
     import torch
 
@@ -78,6 +78,7 @@ def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed,
     result = run_protocol(
         root, dataset=dataset, tables=tables, sessions=[1], model_kwargs=ARCH,
         pretrain_epochs=default_epochs if pretrain_epochs is None else pretrain_epochs,
+        pretrain_mask_ratio=mask_ratio,
         pretrain_kwargs=dict(lr=RECIPE["pretrain_lr"], whitening=RECIPE["whitening"]),
         finetune_epochs=RECIPE["finetune_epochs"], fusion_dim=RECIPE["fusion_dim"],
         classifier_kwargs=dict(probe_C=RECIPE["probe_C"],
@@ -96,6 +97,8 @@ def main(argv=None):
     parser.add_argument("--subjects", type=int, default=10)
     parser.add_argument("--pretrain-epochs", type=int, default=None,
                         help="default: SEED-IV 10, SEED 3")
+    parser.add_argument("--mask-ratio", type=float, default=RECIPE["pretrain_mask_ratio"],
+                        help="pretraining mask ratio (default %(default)s)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ensemble", type=int, default=RECIPE["ensemble"],
@@ -117,7 +120,8 @@ def main(argv=None):
           f"{platform.release()}, Python {platform.python_version()}, torch "
           f"{torch.__version__}, mne {mne.__version__}, {args.threads} torch threads")
     lengths = "6 windows per trial" if n_windows else "real trial counts and lengths"
-    recipe = dict(RECIPE, ensemble=args.ensemble, probe_within_class=bool(args.within_class))
+    recipe = dict(RECIPE, ensemble=args.ensemble, probe_within_class=bool(args.within_class),
+                  pretrain_mask_ratio=args.mask_ratio)
     print(f"Model: MV-SSTMA {ARCH}; recipe {recipe}; simulated session 1, "
           f"{args.subjects} subjects, {lengths}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,7 +130,8 @@ def main(argv=None):
                                     pretrain_epochs=args.pretrain_epochs, n_windows=n_windows,
                                     threads=args.threads, seed=args.seed,
                                     ensemble=args.ensemble,
-                                    within_class=bool(args.within_class))
+                                    within_class=bool(args.within_class),
+                                    mask_ratio=args.mask_ratio)
             print(f"\n{dataset}: {res['subject'].nunique()} subject-sessions, "
                   f"{res['n_test'].iloc[0]} test windows per session (chance "
                   f"{100 / res['n_classes'].iloc[0]:.0f} %), {t_all:.0f} s "
