@@ -61,7 +61,7 @@ def _row_name(table, model, setting):
 
 
 def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed, ensemble,
-        within_class, mask_ratio):
+        within_class, mask_ratio, out_dir=None):
     import mne
     import torch
 
@@ -85,7 +85,7 @@ def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed,
                                probe_whitening=RECIPE["probe_whitening"],
                                probe_attention=RECIPE["probe_attention"],
                                probe_within_class=within_class),
-        ensemble=ensemble, plot=False, device="cpu",
+        ensemble=ensemble, plot=False, device="cpu", out_dir=out_dir,
         random_state=seed, verbose=False,
     )
     return result.results, t_sim, time.perf_counter() - t0
@@ -106,6 +106,9 @@ def main(argv=None):
     parser.add_argument("--within-class", type=int, choices=(0, 1),
                         default=int(RECIPE["probe_within_class"]),
                         help="EmotionClassifier(probe_within_class=...) (default %(default)s)")
+    parser.add_argument("--out-dir", default=None,
+                        help="keep the protocol's outputs (tables, pretrained extractors) in "
+                             "OUT_DIR/<dataset> (default: nothing kept)")
     parser.add_argument("--smoke", action="store_true",
                         help="2 subjects, 6 windows per trial, 1 pretraining epoch, ensemble of 2")
     args = parser.parse_args(argv)
@@ -131,7 +134,9 @@ def main(argv=None):
                                     threads=args.threads, seed=args.seed,
                                     ensemble=args.ensemble,
                                     within_class=bool(args.within_class),
-                                    mask_ratio=args.mask_ratio)
+                                    mask_ratio=args.mask_ratio,
+                                    out_dir=None if args.out_dir is None
+                                    else Path(args.out_dir) / dataset)
             print(f"\n{dataset}: {res['subject'].nunique()} subject-sessions, "
                   f"{res['n_test'].iloc[0]} test windows per session (chance "
                   f"{100 / res['n_classes'].iloc[0]:.0f} %), {t_all:.0f} s "
