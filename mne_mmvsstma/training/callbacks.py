@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import socket
 from functools import partial
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from ..utils import logger
 from . import distributed
 from .checkpoint import (
     CHECKPOINT_FORMAT,
-    _pid_alive,
     atomic_save,
     check_writable_dir,
     clean_stale_temp_files,
@@ -120,70 +118,6 @@ def module_hash(obj) -> str | None:
     return h.hexdigest()
 
 
-class CheckpointLock:
-    """A lock file (``<checkpoint>.lock``) that keeps two processes off one checkpoint.
-
-    The file holds the process id and the host name of its owner. A lock left
-    by a process that no longer runs on this host is taken over (logged); a
-    lock of a running process, or of another host, is refused with the name
-    of the lock file to delete when that process is known to be gone.
-
-    Parameters
-    ----------
-    fname : path-like
-        The checkpoint file the lock protects.
-    """
-
-    def __init__(self, fname):
-        self.fname = Path(fname).expanduser()
-        self.lock = self.fname.with_name(self.fname.name + ".lock")
-        self.held = False
-
-    def _owner(self):
-        try:
-            pid, host = self.lock.read_text().split()[:2]
-            return int(pid), host
-        except (OSError, ValueError):
-            return None, None
-
-    def acquire(self):
-        """Create the lock file, or raise :class:`FileExistsError` if another run holds it."""
-        me = socket.gethostname()
-        for _ in range(3):
-            try:
-                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
-            except FileExistsError:
-                pid, host = self._owner()
-                if pid is not None and host == me and pid != os.getpid() \
-                        and not _pid_alive(pid):
-                    logger.warning(f"Removing the stale lock {self.lock} of process {pid}, "
-                                   "which no longer runs")
-                    try:
-                        self.lock.unlink()
-                    except FileNotFoundError:
-                        pass
-                    continue
-                owner = "an unknown process" if pid is None else f"process {pid} on {host}"
-                raise FileExistsError(
-                    f"The checkpoint {self.fname} is in use by {owner} (lock file "
-                    f"{self.lock}); two runs cannot share a checkpoint: use another "
-                    f"checkpoint_dir, or delete {self.lock} if that run is gone") from None
-            with os.fdopen(fd, "w") as fid:
-                fid.write(f"{os.getpid()} {me}\n")
-            self.held = True
-            return self
-        raise FileExistsError(f"Could not take the lock {self.lock} of {self.fname}")
-
-    def release(self):
-        """Remove the lock file if this object holds it."""
-        if self.held:
-            self.held = False
-            try:
-                self.lock.unlink()
-            except FileNotFoundError:
-                pass
-
-
 def _state_dict(module):
     return {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
 
@@ -211,9 +145,10 @@ class ExactResume(Callback):
 
     Notes
     -----
-    While a fit runs, a lock file ``<fname>.lock`` keeps other processes from
-    writing or resuming the same checkpoint (see :class:`CheckpointLock`).
-    The checkpoint folder is checked to be writable before training starts.
+    While a fit runs, a lock on ``<fname>.lock`` (:class:`filelock.FileLock`,
+    released by the system when a process dies) keeps other processes from
+    writing or resuming the same checkpoint. The checkpoint folder is checked
+    to be writable before training starts.
     """
 
     def __init__(self, fname, resume=False):
@@ -238,8 +173,17 @@ class ExactResume(Callback):
         fname.parent.mkdir(parents=True, exist_ok=True)
         if fname.exists() and not os.access(fname, os.W_OK):
             raise PermissionError(f"Cannot write the checkpoint {fname}: permission denied")
+        from filelock import FileLock, Timeout
+
         self.release()
-        self.lock_ = CheckpointLock(fname).acquire()
+        lock = FileLock(fname.with_name(fname.name + ".lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise FileExistsError(
+                f"The checkpoint {fname} is in use by another run (lock {lock.lock_file}); "
+                "two runs cannot share a checkpoint: use another checkpoint_dir") from None
+        self.lock_ = lock
         clean_stale_temp_files(fname)
 
     @staticmethod
