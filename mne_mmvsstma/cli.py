@@ -128,7 +128,7 @@ def _add_out(p):
 
 def _check_outputs(args):
     """Check the model file and the checkpoint folder before any training."""
-    from .training.checkpoint import check_output_file, check_writable_dir
+    from ._files import check_output_file, check_writable_dir
 
     out = check_output_file(args.out, overwrite=args.overwrite)
     root = Path(os.path.abspath(args.root.expanduser()))

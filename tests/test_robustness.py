@@ -18,6 +18,7 @@ import pytest
 import torch  # noqa: E402,F401
 
 from mne_mmvsstma import EmotionClassifier, Pretrainer  # noqa: E402
+from mne_mmvsstma._files import check_output_file  # noqa: E402
 from mne_mmvsstma.cli import main  # noqa: E402
 from mne_mmvsstma.protocol import run_protocol  # noqa: E402
 from mne_mmvsstma.training import (  # noqa: E402
@@ -27,11 +28,7 @@ from mne_mmvsstma.training import (  # noqa: E402
     pretrain,
     save_model,
 )
-from mne_mmvsstma.training.checkpoint import (  # noqa: E402
-    atomic_save,
-    check_output_file,
-    load_file,
-)
+from mne_mmvsstma.training.checkpoint import atomic_save, load_file  # noqa: E402
 
 ARCH = dict(emb_dim=8, n_layers=1, n_heads=2, head_dim=4)
 FIT = dict(ARCH, max_epochs=2, batch_size=16)

@@ -192,9 +192,7 @@ def write_tables(results, out_dir, *, paper=True):
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summarize(results)
     files = [out_dir / "results.csv", out_dir / "summary.csv", out_dir / "summary.md"]
-    from ..training.checkpoint import (
-        atomic_write_text,  # every file replaced whole, never half-written
-    )
+    from .._files import atomic_write_text  # every file replaced whole, never half-written
 
     atomic_write_text(results.to_csv(index=False), files[0])
     atomic_write_text(summary.to_csv(index=False, float_format="%.4f"), files[1])

@@ -523,8 +523,9 @@ def run_protocol(
     """
     import pandas as pd
 
+    from .._files import _dataset_root_of, atomic_write_text
     from ..training.api import pretrain
-    from ..training.checkpoint import _dataset_root_of, atomic_write_text, load_model, save_model
+    from ..training.checkpoint import load_model, save_model
     from .baselines import svm_baseline
     from .report import RESULT_COLUMNS, write_tables
 
@@ -586,8 +587,6 @@ def run_protocol(
             done = _read_results(results_csv, columns)
             logger.info(f"Resuming: {len(done)} results read from {results_csv}")
     if sidecar is not None and distributed.is_main_process():
-        from ..training.checkpoint import atomic_write_text
-
         atomic_write_text(json.dumps({"format": SETTINGS_FORMAT, "settings": settings},
                                      indent=1), sidecar)
     done_keys = {(str(r["table"]), r["model"], r["setting"], int(r["subject"]),

@@ -18,17 +18,10 @@ from pathlib import Path
 import numpy as np
 from skorch.callbacks import Callback, EarlyStopping, LRScheduler
 
+from .._files import check_writable_dir, clean_stale_temp_files
 from ..utils import logger
 from . import distributed
-from .checkpoint import (
-    CHECKPOINT_FORMAT,
-    atomic_save,
-    check_writable_dir,
-    clean_stale_temp_files,
-    from_plain,
-    load_file,
-    to_plain,
-)
+from .checkpoint import CHECKPOINT_FORMAT, atomic_save, from_plain, load_file, to_plain
 
 
 class TrialEarlyStopping(EarlyStopping):
