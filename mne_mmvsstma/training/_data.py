@@ -211,15 +211,9 @@ def _array_windows(arr, *, modality, n_windows, trial_ids, name):
             return e
         _, y, _, _ = _window_features(None, arr.astype(np.float64), trial_ids, None, n_windows)
         return y
-    if arr.ndim != 4:
-        shape = "(N, C, T, F)" if modality == "eeg" else "(N, n_eye, T, 1)"
-        raise ValueError(f"{name} must be {modality} windows of shape {shape}, got {arr.shape}")
-    if modality == "eye" and arr.shape[-1] != 1:
-        raise ValueError(f"{name}: eye windows must have a last axis of size 1, got {arr.shape}")
-    if len(arr) == 0:
-        raise ValueError(f"{name} is empty")
-    check_finite(arr, name)
-    return arr.astype(np.float32)
+    from .estimators import _as_array
+
+    return _as_array(arr, name, modality)  # windows: the estimators' checks
 
 
 def as_inputs(
