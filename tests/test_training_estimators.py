@@ -70,6 +70,18 @@ def test_pretrainer_fit_transform_score_and_clone_keeps_weights():
     torch.testing.assert_close(enc.spectral_embedding.weight,
                                pre.module_.spectral_embedding.weight)
     assert np.isfinite(pre.score(eeg)) and pre.score(eeg) < 0  # minus an MSE
+    # score: minus the window-weighted mean of the batches' masked MSE, masks drawn from
+    # the estimator's evaluation generator (batches of 7 leave a short last batch)
+    pre.iterator_valid__batch_size = 7
+    Xs = torch.from_numpy(np.asarray(pre.scalers_["eeg"].transform(eeg), dtype=np.float32))
+    gen = torch.Generator().manual_seed(pre._seed(2))
+    with torch.no_grad():
+        pre.module_.eval()
+        parts = [(pre.module_.forward_pretrain(Xs[i:i + 7], mask_ratio=pre.mask_ratio,
+                                               generator=gen)["loss"].item(), len(Xs[i:i + 7]))
+                 for i in range(0, len(Xs), 7)]
+    expected = sum(loss * n for loss, n in parts) / len(Xs)
+    assert len(Xs) % 7 and pre.score(eeg) == pytest.approx(-expected, rel=1e-6)
     # a fitted Pretrainer passed as a parameter survives scikit-learn's cloning
     twin = clone(pre)
     for a, b in zip(pre.module_.state_dict().values(), twin.module_.state_dict().values()):

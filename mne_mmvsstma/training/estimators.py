@@ -866,15 +866,9 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
     def score(self, X, y=None):
         """Negative masked reconstruction error on ``X`` (fixed masks; higher is better)."""
         X = self._prepare(X, fit=False)
-        dataset = self.get_dataset(X)
-        self.eval_generator_ = self._generator()
-        total, n = 0.0, 0
-        self.module_.eval()
-        with torch.no_grad(), self._autocast():
-            for Xi, _ in self.get_iterator(dataset, training=False):
-                total += self.infer(Xi).float() * len(Xi)
-                n += len(Xi)
-        return -float(total) / n
+        # every window carries the loss of its batch: their mean weighs batches by size
+        losses = self._predict_batches(X, lambda m, x: self.infer(x).float().expand(len(x)))
+        return -float(losses.mean(dtype=np.float64))
 
     @property
     def encoder_(self):
