@@ -938,6 +938,13 @@ def _probe_cv_splits(y, groups, random_state):
     return list(cv.split(np.zeros(len(y)), y, groups))
 
 
+def _standardise(feats):
+    """``(mean, std, z)``: every feature centred and scaled to unit variance (constant: 1)."""
+    mean, std = feats.mean(axis=0), feats.std(axis=0)
+    std[std == 0] = 1.0
+    return mean, std, (feats - mean) / std
+
+
 def _logistic_probe(feats, y, C, groups=None, random_state=0):
     """L2 logistic regression on standardised features.
 
@@ -960,9 +967,7 @@ def _logistic_probe(feats, y, C, groups=None, random_state=0):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV
 
-    mean, std = feats.mean(axis=0), feats.std(axis=0)
-    std[std == 0] = 1.0
-    z = (feats - mean) / std
+    mean, std, z = _standardise(feats)
     lr = None
     if isinstance(C, str) or np.ndim(C) > 0:
         Cs = np.sort(np.asarray(PROBE_CS if isinstance(C, str) else C, dtype=float))
@@ -994,9 +999,7 @@ def _within_class_whitening(feats, y):
     """
     from sklearn.covariance import ledoit_wolf
 
-    mean, std = feats.mean(axis=0), feats.std(axis=0)
-    std[std == 0] = 1.0
-    z = (feats - mean) / std
+    mean, std, z = _standardise(feats)
     centred = np.concatenate([z[y == c] - z[y == c].mean(axis=0) for c in np.unique(y)])
     cov, _ = ledoit_wolf(centred, assume_centered=True)
     evals, evecs = np.linalg.eigh(cov)
