@@ -34,7 +34,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
-from _machine import cpu_info  # noqa: E402
+from _machine import cpu_info, sgemm_gflops  # noqa: E402
 
 # the CPU model size of the benchmark (the CLI's "demo" size: 1 + 1 hybrid blocks, one
 # feature vector per channel) and the recipe
@@ -119,9 +119,12 @@ def main(argv=None):
     import torch
 
     model, n_cpu, n_avail = cpu_info()
+    torch.set_num_threads(args.threads)
     print(f"Machine: {model} ({n_avail} of {n_cpu} CPUs), {platform.system()} "
           f"{platform.release()}, Python {platform.python_version()}, torch "
-          f"{torch.__version__}, mne {mne.__version__}, {args.threads} torch threads")
+          f"{torch.__version__}, mne {mne.__version__}, {args.threads} torch threads, "
+          f"float32 GEMM reference {sgemm_gflops():.0f} GFLOP/s"
+          + (f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""))
     lengths = "6 windows per trial" if n_windows else "real trial counts and lengths"
     recipe = dict(RECIPE, ensemble=args.ensemble, probe_within_class=bool(args.within_class),
                   pretrain_mask_ratio=args.mask_ratio)

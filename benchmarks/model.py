@@ -34,13 +34,14 @@ Examples
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import statistics
 import sys
 import time
 import types
 import warnings
+
+from _machine import sgemm_gflops
 
 
 def _loop_block_forward(self, x):
@@ -154,20 +155,6 @@ def _gflop_per_sample(step, batch_size):
     with counter:
         step()
     return counter.get_total_flops() / batch_size / 1e9
-
-
-def _sgemm_gflops(size=2048, repeat=5):
-    """Float32 GFLOP/s of a large square matrix product: the machine's practical peak."""
-    import torch
-
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2 * size**3 / best / 1e9
 
 
 def _workloads(pre, eeg_clf, fusion, batch_size, device, amp, compile_mode="none"):
@@ -347,7 +334,7 @@ def main(argv=None) -> int:
 
     peak = None
     if device.type == "cpu":
-        peak = _sgemm_gflops()
+        peak = sgemm_gflops()
         print(
             f"float32 GEMM reference (2048x2048 matmul, {torch.get_num_threads()} threads): "
             f"{peak:.0f} GFLOP/s"
