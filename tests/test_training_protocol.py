@@ -147,6 +147,22 @@ def test_run_protocol_seed_ensemble(seed_iv_root, tmp_path, monkeypatch):
         run_protocol(seed_iv_root, ensemble=0, **kw)
 
 
+@pytest.mark.parametrize("dataset, members", [("SEED-IV", 3), ("SEED", 5)])
+def test_run_protocol_default_ensemble(dataset, members, seed_iv_root, tmp_path):
+    """ensemble=None takes the dataset's recipe (SEED: five members, SEED-IV: three)."""
+    import json
+
+    from mne_mmvsstma.datasets import simulate_seed
+
+    root = seed_iv_root if dataset == "SEED-IV" else simulate_seed(
+        tmp_path / "SEED", n_subjects=1, n_trials=6, n_windows=3, raw=False, verbose=False)
+    out = tmp_path / "out"
+    run_protocol(root, tables="baselines", n_train_trials=3, subjects=[1], out_dir=out,
+                 plot=False, verbose=False)
+    settings = json.loads((out / "results_settings.json").read_text())["settings"]
+    assert settings["dataset"] == repr(dataset) and settings["ensemble"] == repr(members)
+
+
 def test_evaluate_ensemble_errors(seed_iv_root):
     from mne_mmvsstma.training import api
 
