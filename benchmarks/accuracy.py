@@ -17,7 +17,7 @@ encoder. Model selection never sees a test trial.
 
 Run::
 
-    python benchmarks/accuracy.py                 # ~30 min on 2 CPU cores
+    python benchmarks/accuracy.py                 # ~27 min on 2 idle CPU cores
     python benchmarks/accuracy.py --smoke         # seconds (tests)
 """
 
