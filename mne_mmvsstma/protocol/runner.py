@@ -551,7 +551,7 @@ def run_protocol(
     recs = read_recordings(root, dataset=dataset, subjects=subjects, sessions=sessions)
     dataset = recs[0].dataset
     if ensemble is None:
-        ensemble = DEFAULT_ENSEMBLE.get(dataset, 3)
+        ensemble = DEFAULT_ENSEMBLE[dataset]
     seeds = member_seeds(random_state, ensemble)
     has_eye = all(r.eye is not None for r in recs)
     rows = _table_rows(tables, n_labels, n_labels_per, mask_ratios, has_eye)
