@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mne
 import numpy as np
 import pytest
 import sklearn
@@ -336,9 +335,9 @@ def _bad_cases():
         "mask-ratio": (dict(mask_ratio=1.5), eeg, y, groups, ValueError, "mask_ratio"),
         "fewer-trials-than-classes": ({}, eeg, y, groups % 2, ValueError,
                                       "2 labeled trial\\(s\\) for 3 classes"),
-        "probe-C-name": (dict(probe_C="auto"), eeg, y, groups, ValueError, "probe_C"),
-        "probe-C-negative": (dict(probe_C=[0.1, -1.0]), eeg, y, groups, ValueError,
-                             "probe_C must be positive"),
+        "probe-C-name": (dict(probe_C="auto"), eeg, y, groups, TypeError, "probe_C"),
+        "probe-C-negative": (dict(probe_C=-1.0), eeg, y, groups, ValueError,
+                             "probe_C must be a finite number > 0"),
     }
 
 
@@ -450,96 +449,23 @@ def test_linear_probe_equals_logistic_regression_on_frozen_features():
     assert len(fused.history) >= 1 and "valid_loss" in fused.history[-1]
 
 
-def test_within_class_whitening_probe_equals_its_independent_computation():
-    from sklearn.covariance import LedoitWolf
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    eeg, eye, y, groups = _data()
-    pre = Pretrainer(n_decoder_layers=1, pool="channels", whitening=1.0, **FIT).fit(eeg)
-    kw = dict(pretrained=pre, probe_C=0.5, **{**FIT, "max_epochs": 0})
-    clf = EmotionClassifier(probe_within_class=True, **kw).fit(eeg, y, groups=groups)
-    # independently: corpus whitening, standardisation, the Ledoit-Wolf within-class
-    # covariance of the training windows, ZCA by it, then the logistic regression
-    with torch.no_grad():
-        feats = pre.encoder_.eval()(torch.from_numpy(clf.scalers_["eeg"].transform(eeg)),
-                                    return_features=True).double().numpy()
-    mean, W = pre.whitening_
-    z = StandardScaler().fit_transform((feats - mean) @ W)
-    within = np.concatenate([z[y == c] - z[y == c].mean(0) for c in np.unique(y)])
-    cov = LedoitWolf(assume_centered=True).fit(within).covariance_
-    evals, evecs = np.linalg.eigh(cov)
-    zw = z @ evecs @ np.diag(evals ** -0.5) @ evecs.T
-    sz = StandardScaler().fit(zw)
-    ref = LogisticRegression(C=0.5, max_iter=5000).fit(sz.transform(zw), y)
-    np.testing.assert_allclose(clf.predict_proba(eeg), ref.predict_proba(sz.transform(zw)),
-                               atol=1e-4)
-    # it changes the probe (the default does not whiten within classes)
-    plain = EmotionClassifier(**kw).fit(eeg, y, groups=groups)
-    assert not np.allclose(plain.predict_proba(eeg), clf.predict_proba(eeg), atol=1e-3)
-    # fusion (concatenation and attention) fold it into the final layer as well
-    pre_eye = Pretrainer(modality="eye", n_decoder_layers=1, pool="channels", **FIT).fit(eye)
-    for fusion in ("concat", "attention"):
-        f = EmotionClassifier(fusion=fusion, pretrained={"eeg": pre, "eye": pre_eye},
-                              probe_within_class=True, **{**FIT, "max_epochs": 0})
-        proba = f.fit({"eeg": eeg, "eye": eye}, y, groups=groups).predict_proba(
-            {"eeg": eeg, "eye": eye})
-        assert np.isfinite(proba).all() and np.allclose(proba.sum(1), 1, atol=1e-5)
+def test_probe_c_is_searched_over_folds_of_whole_trials(routing):
+    # choosing the probe's C per subject, the scikit-learn way: GridSearchCV over
+    # GroupKFold folds (whole trials held out)
+    eeg, _, y, groups = _data(n_trials=12)
+    probe = EmotionClassifier(train_split=None, **{**FIT, "max_epochs": 0})
+    search = GridSearchCV(probe.set_fit_request(groups=True), {"probe_C": [1e-3, 1.0]},
+                          cv=GroupKFold(4)).fit(eeg, y, groups=groups)
+    assert search.best_params_["probe_C"] in (1e-3, 1.0)
+    assert search.cv_results_["mean_test_score"].shape == (2,)
+    # C is the inverse strength of the L2 penalty: a smaller C, smaller weights
+    norms = [np.linalg.norm(clone(probe).set_params(probe_C=c).fit(eeg, y).module_
+                            .final_layer.weight.detach().numpy()) for c in (1e-3, 1.0)]
+    assert norms[0] < norms[1]
 
 
 # ---------------------------------------------------------------------------
-# the probe: C chosen on held-out trials, attention fitted
-
-
-def test_probe_cv_folds_hold_out_whole_trials_of_every_class():
-    from mne_mmvsstma.training.estimators import _probe_cv_splits
-
-    _, _, y, groups = _data(n_trials=12)  # 4 trials per class
-    splits = _probe_cv_splits(y, groups, random_state=0)
-    assert len(splits) == 4
-    held = []
-    for train, test in splits:
-        assert not set(groups[train]) & set(groups[test])  # whole trials only
-        assert sorted(np.unique(y[test])) == [0, 1, 2]  # one trial of every class
-        held.extend(np.unique(groups[test]).tolist())
-    assert sorted(held) == list(range(12))  # every trial is held out once
-    # impossible: a class with one trial, or no trial ids
-    with mne.utils.use_log_level("INFO"), mne.utils.catch_logging() as log:
-        assert _probe_cv_splits(y[:30], groups[:30], 0) is None
-        assert _probe_cv_splits(y, None, 0) is None
-    text = log.getvalue()
-    assert "single training trial" in text and "no trial ids" in text
-
-
-def test_probe_c_cv_picks_strong_regularisation_only_without_signal():
-    from mne_mmvsstma.training.estimators import PROBE_CS, _logistic_probe
-
-    rng = np.random.default_rng(0)
-    _, _, y, groups = _data(n_trials=12)
-    pattern = rng.normal(size=(3, 20))
-    noise = rng.normal(size=(len(y), 20))
-    # a class pattern shared by the trials of a class: the weakest penalty fits best
-    *_, c_signal = _logistic_probe(pattern[y] + noise, y, "cv", groups)
-    # a pattern of every trial, unrelated to its class: held-out trials want the strongest
-    trial_shift = 3 * rng.normal(size=(12, 20))[groups]
-    *_, c_noise = _logistic_probe(trial_shift + noise, y, "cv", groups)
-    assert c_signal == max(PROBE_CS) and c_noise == min(PROBE_CS)
-    # the regression is the one refitted with the chosen C
-    classes, mean, std, coef, _, c = _logistic_probe(pattern[y] + noise, y, [0.5], groups)
-    assert c == 0.5 and coef.shape == (3, 20) and classes.tolist() == [0, 1, 2]
-
-
-def test_classifier_probe_c_cv_and_logged_fallback():
-    eeg, _, y, groups = _data(n_trials=6)
-    clf = EmotionClassifier(probe_C="cv", **{**FIT, "max_epochs": 0}).fit(eeg, y, groups=groups)
-    from mne_mmvsstma.training.estimators import PROBE_CS
-
-    assert clf.probe_C_ in PROBE_CS
-    # no trial ids: the geometric middle of the candidates, logged
-    with mne.utils.use_log_level("INFO"), mne.utils.catch_logging() as log:
-        clf = EmotionClassifier(probe_C=[0.01, 1.0], train_split=None,
-                                **{**FIT, "max_epochs": 0}).fit(eeg, y)
-    assert clf.probe_C_ == pytest.approx(0.1) and "geometric middle" in log.getvalue()
+# the probe: attention fitted
 
 
 def test_fit_attention_favours_the_informative_modality():

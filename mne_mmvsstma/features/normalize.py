@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils import check_finite
+from ..utils import check_finite, check_option
 
 
 def _as_float(X, name, ndims, *, hint=""):
@@ -379,3 +379,14 @@ class RobustEyeScaler(TransformerMixin, BaseEstimator):
         if self.clip is not None:
             np.clip(out, -self.clip, self.clip, out=out)
         return out.astype(X.dtype, copy=False)
+
+
+EYE_SCALINGS = ("robust", "minmax")
+
+
+def make_scaler(modality, eye_scaling="robust"):
+    """The scaler of a modality: per-band z-scores for EEG; robust or 10..100 for eye."""
+    if modality == "eeg":
+        return BandScaler()
+    check_option("eye_scaling", eye_scaling, EYE_SCALINGS)
+    return RobustEyeScaler() if eye_scaling == "robust" else EyeRescaler()

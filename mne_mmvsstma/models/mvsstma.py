@@ -271,6 +271,32 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         device = self.spectral_embedding.weight.device
         self.final_layer = self._make_head(n_outputs).to(device)
 
+    @torch.no_grad()
+    def init_input_scale(self, mean, std) -> None:
+        """Data-dependent initialisation for inputs of any scale.
+
+        Rescales the spectral embedding so that, at initialisation, it sees
+        inputs standardised per band (``W <- W / s``, ``b <- b - W m`` with the
+        training mean ``m`` and standard deviation ``s`` of every band), and
+        the reconstruction layer (if any) starts by predicting ``m`` with the
+        spread ``s``. A no-op for standardised EEG DE; it lets the model work
+        with eye features on a 10..100 scale.
+
+        Parameters
+        ----------
+        mean, std : array-like, shape (n_bands,)
+            Per-band mean and standard deviation of the training inputs.
+        """
+        emb = self.spectral_embedding
+        m = torch.as_tensor(mean, dtype=torch.float32, device=emb.weight.device)
+        sd = torch.as_tensor(std, dtype=torch.float32, device=emb.weight.device)
+        sd = torch.where(sd > 0, sd, torch.ones_like(sd))
+        emb.weight.div_(sd)
+        emb.bias.sub_(emb.weight @ m)
+        if self.reconstruction is not None:
+            self.reconstruction.weight.mul_(sd[:, None])
+            self.reconstruction.bias.mul_(sd).add_(m)
+
     def _check_input(self, x: torch.Tensor) -> None:
         if x.ndim != 4:
             raise ValueError(

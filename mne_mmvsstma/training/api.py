@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..features._inputs import _as_recordings, as_inputs, check_labels, recordings_to_inputs
 from ..utils import check_int, check_option, fill_doc, logger, verbose
-from ._data import _as_recordings, as_inputs, check_labels, recordings_to_inputs
 
 
 def _identity(data):
     """``(data, dataset, event_id)`` of recordings or Epochs (folders are read once)."""
-    from ._data import _is_epochs
+    from ..features._inputs import _is_epochs
 
     recs = _as_recordings(data, "X")
     if recs is not None:
@@ -84,13 +84,13 @@ def _skorch_verbose():
 
 
 def _per_recording_scaling(modality):
-    from .estimators import _make_scaler
+    from ..features.normalize import make_scaler
 
     def transform(_, eeg, eye):
         if eeg is not None:
-            eeg = _make_scaler("eeg").fit(eeg).transform(eeg)
+            eeg = make_scaler("eeg").fit(eeg).transform(eeg)
         if eye is not None:
-            eye = _make_scaler("eye").fit(eye).transform(eye)
+            eye = make_scaler("eye").fit(eye).transform(eye)
         return eeg, eye
 
     return transform

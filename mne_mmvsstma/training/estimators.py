@@ -38,7 +38,9 @@ from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import GradientNormClipping, ProgressBar
 from skorch.utils import to_tensor
 
-from ..utils import check_finite, check_float, check_int, check_option, check_random_state, logger
+from ..features._inputs import check_labels, check_windows
+from ..features.normalize import make_scaler
+from ..utils import check_float, check_int, check_option, check_random_state, logger
 from . import distributed
 from .callbacks import (
     ExactResume,
@@ -208,41 +210,6 @@ class TrialSplit:
         return dataset.subset(train_idx), dataset.subset(valid_idx)
 
 
-def _as_array(X, name, modality):
-    """Check windows of one modality and return float32 ``(N, C, T, F)``."""
-    X = np.asarray(X)
-    if not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}")
-    if modality == "eye" and X.ndim == 3:
-        X = X[..., None]  # (N, n_eye, T) -> (N, n_eye, T, 1)
-    if X.ndim != 4:
-        shape = "(N, C, T, F)" if modality == "eeg" else "(N, n_eye, T, 1)"
-        raise ValueError(
-            f"{name} must be {modality} windows of shape {shape}, got shape {X.shape}; stack "
-            "per-sample features into windows first (mne_mmvsstma.features.TrialWindows or "
-            "make_windows)"
-        )
-    if modality == "eye" and X.shape[-1] != 1:
-        raise ValueError(f"{name}: eye windows must have a last axis of size 1, got {X.shape}")
-    if len(X) == 0:
-        raise ValueError(f"{name} is empty")
-    check_finite(X, name)
-    return np.ascontiguousarray(X, dtype=np.float32)
-
-
-EYE_SCALINGS = ("robust", "minmax")
-
-
-def _make_scaler(modality, eye_scaling="robust"):
-    """The scaler of a modality: per-band z-scores for EEG; robust or 10..100 for eye."""
-    from ..features import BandScaler, EyeRescaler, RobustEyeScaler
-
-    if modality == "eeg":
-        return BandScaler()
-    check_option("eye_scaling", eye_scaling, EYE_SCALINGS)
-    return RobustEyeScaler() if eye_scaling == "robust" else EyeRescaler()
-
-
 def _entropy(random_state) -> int:
     """Integer seed of a ``random_state``: an int as is, else one draw of
     :func:`~mne_mmvsstma.utils.check_random_state` (``None``: fresh entropy; a
@@ -267,29 +234,6 @@ def _resolve_device(device):
             raise ValueError(f"device={str(device)!r} was requested but this machine has "
                              f"{n} CUDA device(s)")
     return distributed.process_device(device)
-
-
-def _init_input_scale(encoder, mean, std):
-    """Data-dependent initialisation of a new MV-SSTMA for inputs of any scale.
-
-    The spectral embedding is rescaled so that, at initialisation, it sees
-    inputs standardised per band (``W <- W / s``, ``b <- b - W m`` with the
-    training mean ``m`` and standard deviation ``s`` of every band), and the
-    reconstruction layer (if any) starts by predicting ``m`` with the spread
-    ``s``. A no-op for standardised EEG DE; it lets the model work with eye
-    features on a 10..100 scale.
-    """
-    with torch.no_grad():
-        emb = encoder.spectral_embedding
-        m = torch.as_tensor(mean, dtype=torch.float32, device=emb.weight.device)
-        sd = torch.as_tensor(std, dtype=torch.float32, device=emb.weight.device)
-        sd = torch.where(sd > 0, sd, torch.ones_like(sd))
-        emb.weight.div_(sd)
-        emb.bias.sub_(emb.weight @ m)
-        rec = getattr(encoder, "reconstruction", None)
-        if rec is not None:
-            rec.weight.mul_(sd[:, None])
-            rec.bias.mul_(sd).add_(m)
 
 
 # ---------------------------------------------------------------------------
@@ -383,7 +327,9 @@ class _MVSSTMANet:
         dev = torch.device(self.device)
 
         def move(a):
-            t = torch.from_numpy(np.ascontiguousarray(a))
+            a = np.ascontiguousarray(a)
+            # torch tensors share the array: read-only ones (joblib memmaps) are copied
+            t = torch.from_numpy(a if a.flags.writeable else a.copy())
             if dev.type != "cpu":
                 t = t.to(dev, non_blocking=True)
             return t
@@ -751,14 +697,12 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         if isinstance(self.module, torch.nn.Module):
             return copy.deepcopy(self.module)
         _, n_chans, n_times, n_bands = self.input_shape_
-        return self._init_scale(MVSSTMA(
+        net = MVSSTMA(
             n_outputs=None, n_chans=n_chans, n_times=n_times, n_bands=n_bands,
             mask_ratio=float(self.mask_ratio), **{k: getattr(self, k) for k in ARCH_PARAMS},
-            **self.get_params_for("module")))
-
-    def _init_scale(self, model):
-        _init_input_scale(model, *self.input_stats_)
-        return model
+            **self.get_params_for("module"))
+        net.init_input_scale(*self.input_stats_)
+        return net
 
     def _train_forward(self, model, X):
         return model.forward_pretrain(X, mask_ratio=self.mask_ratio)["loss"]
@@ -778,14 +722,14 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
 
     def _prepare(self, X, *, fit):
         check_option("modality", self.modality, MODALITIES)
-        X = _as_array(X, "X", self.modality)
+        X = check_windows(X, "X", self.modality)
         if fit:
             if not 0.0 < float(self.mask_ratio) < 1.0:
                 raise ValueError(f"mask_ratio must be in (0, 1) for pretraining, "
                                  f"got {self.mask_ratio!r}")
             if len(X) < 2:
                 raise ValueError(f"Pretrainer needs at least 2 windows, got {len(X)}")
-            scaler = (_make_scaler(self.modality, self.eye_scaling).fit(X) if self.scale
+            scaler = (make_scaler(self.modality, self.eye_scaling).fit(X) if self.scale
                       else None)
             self.scalers_ = {"eeg": None, "eye": None, self.modality: scaler}
         else:
@@ -910,34 +854,6 @@ def _attention_fuse(h, w):
     return (alpha.unsqueeze(-1) * h).sum(dim=1)
 
 
-# candidate inverse L2 strengths of ``probe_C="cv"``
-PROBE_CS = (0.001, 0.01, 0.1, 1.0)
-
-
-def _probe_cv_splits(y, groups, random_state):
-    """Folds of whole training trials for choosing ``probe_C``, or None if impossible.
-
-    :class:`~sklearn.model_selection.StratifiedGroupKFold` with as many folds
-    as the rarest class has trials (each fold then holds out about one trial
-    per class); None (logged) when ``groups`` is None or a class has a single
-    trial.
-    """
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    if groups is None:
-        logger.info("probe_C: no trial ids (groups) to cross-validate over")
-        return None
-    trials, first = np.unique(groups, return_index=True)
-    _, per_class = np.unique(np.asarray(y)[first], return_counts=True)
-    n_splits = int(per_class.min())
-    if n_splits < 2:
-        logger.info("probe_C: a class has a single training trial; no trial can be held "
-                    "out to choose C")
-        return None
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    return list(cv.split(np.zeros(len(y)), y, groups))
-
-
 def _standardise(feats):
     """``(mean, std, z)``: every feature centred and scaled to unit variance (constant: 1)."""
     mean, std = feats.mean(axis=0), feats.std(axis=0)
@@ -945,13 +861,8 @@ def _standardise(feats):
     return mean, std, (feats - mean) / std
 
 
-def _logistic_probe(feats, y, C, groups=None, random_state=0):
-    """L2 logistic regression on standardised features.
-
-    ``C`` is a float, or candidates (a sequence, ``"cv"`` for
-    :data:`PROBE_CS`) chosen by cross-validated log-loss over folds of whole
-    trials (``groups``, :func:`_probe_cv_splits`; without such folds the
-    geometric middle of the candidates is used, logged).
+def _logistic_probe(feats, y, C):
+    """L2 logistic regression (inverse strength ``C``) on standardised features.
 
     Returns
     -------
@@ -961,50 +872,16 @@ def _logistic_probe(feats, y, C, groups=None, random_state=0):
         The standardisation.
     coef, intercept : ndarray, shapes (k, d) and (k,)
         The regression in standardised coordinates (two rows for two classes).
-    C : float
-        The inverse regularisation strength used.
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GridSearchCV
 
     mean, std, z = _standardise(feats)
-    lr = None
-    if isinstance(C, str) or np.ndim(C) > 0:
-        Cs = np.sort(np.asarray(PROBE_CS if isinstance(C, str) else C, dtype=float))
-        splits = _probe_cv_splits(y, groups, random_state)
-        if splits is None:
-            C = float(np.exp(np.log(Cs).mean()))
-            logger.info(f"probe_C: using C={C:g} (the geometric middle of the candidates)")
-        else:
-            # refit=True: the regression is refitted on all windows with the best C
-            search = GridSearchCV(LogisticRegression(max_iter=5000), {"C": Cs.tolist()},
-                                  cv=splits, scoring="neg_log_loss").fit(z, y)
-            lr, C = search.best_estimator_, float(search.best_params_["C"])
-            logger.info(f"probe_C: C={C:g} chosen on {len(splits)} folds of held-out trials")
-    if lr is None:
-        lr = LogisticRegression(C=float(C), max_iter=5000).fit(z, y)
+    lr = LogisticRegression(C=float(C), max_iter=5000).fit(z, y)
     coef, intercept = lr.coef_, lr.intercept_
     if coef.shape[0] == 1:  # two classes: logit of class 1 against 0
         coef = np.concatenate([-coef / 2, coef / 2])
         intercept = np.concatenate([-intercept / 2, intercept / 2])
-    return lr.classes_, mean, std, coef, intercept, float(C)
-
-
-def _within_class_whitening(feats, y):
-    """``(mean, A)``: standardise, then whiten by the shrunk pooled within-class covariance.
-
-    ``(feats - mean) @ A`` has (about) identity within-class covariance; the
-    covariance is :func:`sklearn.covariance.ledoit_wolf` of the windows minus
-    their class means, after standardising every feature.
-    """
-    from sklearn.covariance import ledoit_wolf
-
-    mean, std, z = _standardise(feats)
-    centred = np.concatenate([z[y == c] - z[y == c].mean(axis=0) for c in np.unique(y)])
-    cov, _ = ledoit_wolf(centred, assume_centered=True)
-    evals, evecs = np.linalg.eigh(cov)
-    white = (evecs / np.sqrt(np.maximum(evals, 1e-12))) @ evecs.T
-    return mean, white / std[:, None]
+    return lr.classes_, mean, std, coef, intercept
 
 
 def _fit_attention(h, y, w, probe, *, C, max_iter=100):
@@ -1024,7 +901,7 @@ def _fit_attention(h, y, w, probe, *, C, max_iter=100):
     w : torch.Tensor, shape (d,)
         Starting attention vector.
     probe : tuple
-        ``(classes, mean, std, coef, intercept, C)`` of :func:`_logistic_probe`.
+        ``(classes, mean, std, coef, intercept)`` of :func:`_logistic_probe`.
     C : float
         Inverse regularisation strength of the probe.
     max_iter : int
@@ -1080,7 +957,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
     mask_ratio : float
         Fraction of channels masked at random in training and prediction (the
         missing-data setting of the paper's Table 4); 0 uses all channels.
-    probe_C : float | sequence of float | ``"cv"`` | None
+    probe_C : float | None
         Linear probe: before any gradient step, the classification layer is
         fitted in closed form as an L2-regularised logistic regression
         (:class:`~sklearn.linear_model.LogisticRegression`, inverse
@@ -1093,17 +970,11 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         ``max_epochs`` epochs of fine-tuning follow (probe, then fine-tune);
         ``max_epochs=0`` keeps the linear probe. ``None``: the layer starts at
         random (then ``max_epochs=0``, an untrained classifier, is refused).
-        A sequence of candidates, or ``"cv"`` for
-        ``(0.001, 0.01, 0.1, 1.0)``: ``C`` is chosen by the cross-validated
-        log-loss over folds of whole training trials (``groups``,
-        :class:`~sklearn.model_selection.StratifiedGroupKFold` with as many
-        folds as the rarest class has trials, about one held-out trial per
-        class and fold), then refitted on all the probe's windows; without
-        ``groups``, or when a class has a single trial, the geometric middle
-        of the candidates is used (logged). The chosen value is
-        ``probe_C_``. The default (1.0) and the pure probe of the protocol
-        runner were chosen with ``benchmarks/accuracy.py``; see
-        ``doc/recipe.rst``.
+        The default (1.0) and the pure probe of the protocol runner were
+        chosen with ``benchmarks/accuracy.py`` (``doc/recipe.rst``); to choose
+        ``C`` per subject, search it with
+        :class:`~sklearn.model_selection.GridSearchCV` over folds of whole
+        trials (``GroupKFold``, ``groups``).
     probe_whitening : bool | ``"auto"``
         Whether the probe whitens the features with the Pretrainers'
         ``whitening_``. ``"auto"`` (chosen with ``benchmarks/accuracy.py``):
@@ -1119,17 +990,6 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         block-coordinate descent; optimising both jointly overfitted the
         training trials, see ``doc/recipe.rst``). ``False`` keeps the
         attention vector as it is.
-    probe_within_class : bool
-        Before the probe, whiten the features with the pooled within-class
-        covariance of the training windows (standardised, Ledoit-Wolf
-        shrinkage, as the covariance of
-        :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`):
-        directions in which the trials of one emotion differ weigh less. With
-        attention fusion it applies to the final probe (after the attention
-        is fitted). Folded into ``final_layer`` like the other whitenings.
-        Off by default: in ``benchmarks/accuracy.py`` it raised the EEG
-        probes but also the random encoders', and lowered fusion below EEG
-        alone (``doc/recipe.rst``).
     emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         Architecture of randomly initialised encoders.
     scale : bool
@@ -1164,8 +1024,6 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``dur``.
     best_epoch_ : int
         The epoch whose weights were kept.
-    probe_C_ : float
-        The ``C`` of the linear probe (the chosen one with ``probe_C="cv"``).
     """
 
     def __init__(
@@ -1180,7 +1038,6 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         probe_C=1.0,
         probe_whitening="auto",
         probe_attention=True,
-        probe_within_class=False,
         emb_dim=16,
         n_layers=6,
         n_heads=6,
@@ -1223,7 +1080,6 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         self.probe_C = probe_C
         self.probe_whitening = probe_whitening
         self.probe_attention = probe_attention
-        self.probe_within_class = probe_within_class
         self.emb_dim = emb_dim
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -1271,7 +1127,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
                 net = MVSSTMA(n_outputs=n_classes, n_chans=n_chans, n_times=n_times,
                               n_bands=n_bands, n_decoder_layers=0, **self._arch(),
                               **self.get_params_for("module"))
-                _init_input_scale(net, *self.input_stats_[self.modality])
+                net.init_input_scale(*self.input_stats_[self.modality])
                 return net
             if isinstance(pre, MMVSSTMAClassifier):
                 raise ValueError("fusion=None but pretrained is a fusion network; "
@@ -1311,7 +1167,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             encoder_kwargs={**self._arch(), "n_decoder_layers": 0}, fusion_dim=self.fusion_dim)
         for m in MODALITIES:
             if encoders[m] is None:
-                _init_input_scale(getattr(net, f"{m}_encoder"), *self.input_stats_[m])
+                getattr(net, f"{m}_encoder").init_input_scale(*self.input_stats_[m])
         return net
 
     def _check_encoder(self, enc, modality):
@@ -1370,7 +1226,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             if missing or extra:
                 raise ValueError(f"fusion X must have the keys 'eeg' and 'eye' (missing "
                                  f"{missing}, unexpected {extra})")
-            X = {m: _as_array(X[m], f"X[{m!r}]", m) for m in MODALITIES}
+            X = {m: check_windows(X[m], f"X[{m!r}]", m) for m in MODALITIES}
             if len(X["eeg"]) != len(X["eye"]):
                 raise ValueError(f"X['eye'] has {len(X['eye'])} windows but X['eeg'] has "
                                  f"{len(X['eeg'])}")
@@ -1384,11 +1240,11 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
                                      f"dict with the single key {self.modality!r}), got keys "
                                      f"{sorted(X)}")
                 X = X[self.modality]
-            X = {self.modality: _as_array(X, "X", self.modality)}
+            X = {self.modality: check_windows(X, "X", self.modality)}
         if not 0.0 <= float(self.mask_ratio) < 1.0:
             raise ValueError(f"mask_ratio must be in [0, 1), got {self.mask_ratio!r}")
         if fit:
-            self.scalers_ = {m: (_make_scaler(m, self.eye_scaling).fit(X[m]) if self.scale
+            self.scalers_ = {m: (make_scaler(m, self.eye_scaling).fit(X[m]) if self.scale
                                  else None) for m in MODALITIES if m in X}
             self.input_shapes_ = {m: X[m].shape for m in X}
         else:
@@ -1420,8 +1276,6 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         -------
         self : EmotionClassifier
         """
-        from ._data import check_labels
-
         # with a linear probe, max_epochs=0 is the probe alone
         self._check_params(min_epochs=0 if self.probe_C is not None else 1)
         Xp = self._prepare(X, fit=True)
@@ -1442,10 +1296,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
                     f"groups give {n_trials} labeled trial(s) for {len(classes)} classes; every "
                     "class needs at least one trial of its own (groups is the trial id of "
                     "every window)")
-        if isinstance(self.probe_C, str):
-            check_option("probe_C", self.probe_C, ("cv",))
-        elif self.probe_C is not None and np.any(np.asarray(self.probe_C, dtype=float) <= 0):
-            raise ValueError(f"probe_C must be positive, got {self.probe_C!r}")
+        check_float(self.probe_C, "probe_C", none=True)
         self.classes_inferred_ = classes
         self.y_fit_ = np.searchsorted(classes, y)
         arrays = Xp if isinstance(Xp, dict) else {self.modality: Xp}
@@ -1512,10 +1363,11 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             if isinstance(proj, torch.nn.Linear):
                 if white is not None:  # P W (f - mu) + b
                     with torch.no_grad():
-                        w = torch.as_tensor(white[1], dtype=proj.weight.dtype,
-                                            device=proj.weight.device)
-                        mu = torch.as_tensor(white[0], dtype=proj.weight.dtype,
-                                             device=proj.weight.device)
+                        # copies (the arrays may be read-only, e.g. in a joblib worker)
+                        w = torch.tensor(white[1], dtype=proj.weight.dtype,
+                                         device=proj.weight.device)
+                        mu = torch.tensor(white[0], dtype=proj.weight.dtype,
+                                          device=proj.weight.device)
                         folded = proj.weight @ w
                         proj.bias.sub_(folded @ mu)
                         proj.weight.copy_(folded)
@@ -1551,15 +1403,13 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
                 idx = np.arange(len(y))
         Xi = {m: a[idx] for m, a in X.items()} if isinstance(X, dict) else X[idx]
         yi = y[idx]
-        gi = None if self.groups_fit_ is None else self.groups_fit_[idx]
-        C, seed = self.probe_C, self._seed(3)
+        C = self.probe_C
         white = self._probe_whitening()
         if self.fusion == "attention" and self.probe_attention:
             # per-modality features (the whitening is in the projections)
             h = torch.from_numpy(self._modality_features(Xi).astype(np.float64))
             w = self.module_.attention_vector.detach().cpu().double()
-            probe = _logistic_probe(_attention_fuse(h, w).numpy(), yi, C, gi, seed)
-            C = probe[-1]
+            probe = _logistic_probe(_attention_fuse(h, w).numpy(), yi, C)
             w = _fit_attention(h, yi, w, probe, C=C)
             with torch.no_grad():
                 self.module_.attention_vector.copy_(w.to(self.module_.attention_vector))
@@ -1568,18 +1418,11 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             feats = self._features(Xi).astype(np.float64)
             if white is not None:  # learned by the Pretrainer(s) on all their recordings
                 feats = (feats - white[0]) @ white[1]
-        within = _within_class_whitening(feats, yi) if self.probe_within_class else None
-        if within is not None:
-            feats = (feats - within[0]) @ within[1]
-        classes, mean, std, coef, intercept, self.probe_C_ = _logistic_probe(
-            feats, yi, C, gi, seed)
+        classes, mean, std, coef, intercept = _logistic_probe(feats, yi, C)
         weight = np.zeros((len(self.classes_), feats.shape[1]))
         bias = np.full(len(self.classes_), -1e4)  # classes absent from the probe's data
         weight[classes] = coef / std
         bias[classes] = intercept - weight[classes] @ mean
-        if within is not None:  # back to the features before the within-class whitening
-            weight[classes] = weight[classes] @ within[1].T
-            bias[classes] -= weight[classes] @ within[0]
         if white is not None:  # fold the whitening into the layer too
             bias[classes] -= weight[classes] @ white[1] @ white[0]
             weight = weight @ white[1]

@@ -109,7 +109,7 @@ def fill_or_check_eye(eye, trial_ids, fill_eye, name):
         )
     if trial_ids is None:
         raise ValueError(f"{name}: filling eye NaN values (fill_eye={fill_eye!r}) needs trial_ids")
-    from ..features import fill_eye_nan
+    from .eye import fill_eye_nan
 
     logger.info(f"{name}: filling {n_bad} non-finite eye values with method {fill_eye!r}")
     eye = fill_eye_nan(eye, trial_ids, method=fill_eye)
@@ -118,7 +118,7 @@ def fill_or_check_eye(eye, trial_ids, fill_eye, name):
 
 
 def _window_features(eeg, eye, trial_ids, labels, n_windows):
-    from ..features import make_windows
+    from .windows import make_windows
 
     base = eeg if eeg is not None else eye[:, :, None]
     win = make_windows(base, trial_ids, n_windows, labels=labels,
@@ -169,7 +169,7 @@ def recordings_to_inputs(
 
 
 def _epochs_to_inputs(epochs, *, n_windows, name):
-    from ..features import compute_de
+    from .de import compute_de
 
     de = np.asarray(compute_de(epochs, verbose=False), dtype=np.float64)
     meta = epochs.metadata
@@ -211,9 +211,7 @@ def _array_windows(arr, *, modality, n_windows, trial_ids, name):
             return e
         _, y, _, _ = _window_features(None, arr.astype(np.float64), trial_ids, None, n_windows)
         return y
-    from .estimators import _as_array
-
-    return _as_array(arr, name, modality)  # windows: the estimators' checks
+    return check_windows(arr, name, modality)
 
 
 def as_inputs(
@@ -326,6 +324,28 @@ def as_inputs(
     if require_labels and inp.labels is None:
         raise ValueError(f"y is required when {name} is an array")
     return inp
+
+
+def check_windows(X, name, modality):
+    """Check windows of one modality and return float32 ``(N, C, T, F)``."""
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.number):
+        raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}")
+    if modality == "eye" and X.ndim == 3:
+        X = X[..., None]  # (N, n_eye, T) -> (N, n_eye, T, 1)
+    if X.ndim != 4:
+        shape = "(N, C, T, F)" if modality == "eeg" else "(N, n_eye, T, 1)"
+        raise ValueError(
+            f"{name} must be {modality} windows of shape {shape}, got shape {X.shape}; stack "
+            "per-sample features into windows first (mne_mmvsstma.features.TrialWindows or "
+            "make_windows)"
+        )
+    if modality == "eye" and X.shape[-1] != 1:
+        raise ValueError(f"{name}: eye windows must have a last axis of size 1, got {X.shape}")
+    if len(X) == 0:
+        raise ValueError(f"{name} is empty")
+    check_finite(X, name)
+    return np.ascontiguousarray(X, dtype=np.float32)
 
 
 def check_labels(labels, name="y"):

@@ -10,8 +10,8 @@ from mne_mmvsstma.datasets import (  # noqa: E402
     read_seed_iv_features,
     simulate_seed_iv,
 )
+from mne_mmvsstma.features._inputs import as_inputs  # noqa: E402
 from mne_mmvsstma.training import evaluate, finetune, pretrain  # noqa: E402
-from mne_mmvsstma.training._data import as_inputs  # noqa: E402
 
 TINY = dict(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=8)
 
