@@ -17,7 +17,7 @@ encoder. Model selection never sees a test trial.
 
 Run::
 
-    python benchmarks/accuracy.py                 # ~27 min on 2 idle CPU cores
+    python benchmarks/accuracy.py                 # two processes of one thread each
     python benchmarks/accuracy.py --smoke         # seconds (tests)
 """
 
@@ -39,11 +39,8 @@ from _machine import cpu_info, sgemm_gflops  # noqa: E402
 # the CPU model size of the benchmark (the CLI's "demo" size: 1 + 1 hybrid blocks, one
 # feature vector per channel) and the recipe
 ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16, pool="channels")
-# probe_C="cv" (C chosen per recording on folds of held-out training trials) scored lower
-# on SEED-IV (EEG 78.8 vs 90.0 %) and higher on SEED (71.6 vs 68.6 %): see doc/recipe.rst
 RECIPE = dict(pretrain_lr=1e-3, pretrain_mask_ratio=0.3, whitening=1.0, probe_C=1.0,
-              probe_whitening="auto", probe_attention=True, probe_within_class=False,
-              finetune_epochs=0, fusion_dim=None)
+              probe_whitening="auto", probe_attention=True, finetune_epochs=0, fusion_dim=None)
 DATASETS = {
     # dataset: (simulator, tables, pretraining epochs); the seed ensemble is the runner's
     # default per dataset (SEED 5, SEED-IV 3: chosen on the development data, doc/recipe.rst)
@@ -62,7 +59,7 @@ def _row_name(table, model, setting):
 
 
 def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed, ensemble,
-        within_class, mask_ratio, out_dir=None):
+        mask_ratio, n_jobs=1, out_dir=None):
     import mne
     import torch
 
@@ -84,9 +81,8 @@ def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed,
         finetune_epochs=RECIPE["finetune_epochs"], fusion_dim=RECIPE["fusion_dim"],
         classifier_kwargs=dict(probe_C=RECIPE["probe_C"],
                                probe_whitening=RECIPE["probe_whitening"],
-                               probe_attention=RECIPE["probe_attention"],
-                               probe_within_class=within_class),
-        ensemble=ensemble, plot=False, device="cpu", out_dir=out_dir,
+                               probe_attention=RECIPE["probe_attention"]),
+        ensemble=ensemble, plot=False, device="cpu", n_jobs=n_jobs, out_dir=out_dir,
         random_state=seed, verbose=False,
     )
     return result.results, t_sim, time.perf_counter() - t0
@@ -101,12 +97,12 @@ def main(argv=None):
     parser.add_argument("--mask-ratio", type=float, default=RECIPE["pretrain_mask_ratio"],
                         help="pretraining mask ratio (default %(default)s)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--n-jobs", type=int, default=2,
+                        help="processes of the protocol (run_protocol(n_jobs=...)), "
+                             "--threads shared among them (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ensemble", type=int, default=None,
                         help="members of the seed ensemble (default: SEED-IV 3, SEED 5)")
-    parser.add_argument("--within-class", type=int, choices=(0, 1),
-                        default=int(RECIPE["probe_within_class"]),
-                        help="EmotionClassifier(probe_within_class=...) (default %(default)s)")
     parser.add_argument("--out-dir", default=None,
                         help="keep the protocol's outputs (tables, pretrained extractors) in "
                              "OUT_DIR/<dataset> (default: nothing kept)")
@@ -125,12 +121,12 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     print(f"Machine: {model} ({n_avail} of {n_cpu} CPUs), {platform.system()} "
           f"{platform.release()}, Python {platform.python_version()}, torch "
-          f"{torch.__version__}, mne {mne.__version__}, {args.threads} torch threads, "
+          f"{torch.__version__}, mne {mne.__version__}, {args.threads} torch threads in "
+          f"{args.n_jobs} process(es), "
           f"float32 GEMM reference {sgemm_gflops():.0f} GFLOP/s"
           + (f", load average {os.getloadavg()[0]:.2f}" if hasattr(os, "getloadavg") else ""))
     lengths = "6 windows per trial" if n_windows else "real trial counts and lengths"
-    recipe = dict(RECIPE, probe_within_class=bool(args.within_class),
-                  pretrain_mask_ratio=args.mask_ratio)
+    recipe = dict(RECIPE, pretrain_mask_ratio=args.mask_ratio)
     print(f"Model: MV-SSTMA {ARCH}; recipe {recipe}; simulated session 1, "
           f"{args.subjects} subjects, {lengths}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,8 +136,7 @@ def main(argv=None):
             res, t_sim, t_all = run(dataset, Path(tmp) / dataset, n_subjects=args.subjects,
                                     pretrain_epochs=epochs, n_windows=n_windows,
                                     threads=args.threads, seed=args.seed, ensemble=members,
-                                    within_class=bool(args.within_class),
-                                    mask_ratio=args.mask_ratio,
+                                    mask_ratio=args.mask_ratio, n_jobs=args.n_jobs,
                                     out_dir=None if args.out_dir is None
                                     else Path(args.out_dir) / dataset)
             print(f"\n{dataset}: {res['subject'].nunique()} subject-sessions, "

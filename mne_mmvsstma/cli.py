@@ -48,18 +48,6 @@ def _int_list(text):
         raise argparse.ArgumentTypeError(f"expected integers like '1,2,3', got {text!r}") from None
 
 
-def _probe_c(text):
-    if text.strip().lower() == "cv":
-        return "cv"
-    try:
-        float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number or 'cv' (C chosen on held-out training trials), got {text!r}"
-        ) from None
-    return NONNEG(text)
-
-
 def _float_list(text):
     try:
         return [float(v) for v in text.replace(",", " ").split()]
@@ -96,6 +84,20 @@ NONNEG_INT = _number(int, 0, what="int >= 0")
 RATIO = _number(float, 0.0, 0.99, what="ratio")
 LR = _number(float, 0.0, 10.0, low_open=True, what="learning rate")
 NONNEG = _number(float, 0.0, what="number >= 0")
+
+
+def _n_jobs(text):
+    value = _number(int, -1, what="n_jobs")(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 is not a number of processes (use 1, 2... or -1)")
+    return value
+
+
+def _add_n_jobs(p):
+    p.add_argument("--n-jobs", type=_n_jobs, default=1,
+                   help="processes for the independent fits (pretraining members, "
+                        "recordings), each with an equal share of --threads; -1: one per "
+                        "CPU core (default 1)")
 
 
 def _add_common(p, *, seed=True):
@@ -184,6 +186,7 @@ def build_parser():
     p.add_argument("--n-labels", type=POS_INT, default=5,
                    help="labeled windows per training trial in tables 3 and 4 (default 5)")
     _add_arch(p, default="demo")
+    _add_n_jobs(p)
     _add_common(p)
     # the demo's small tensors run fastest on one thread (and robustly on a busy machine)
     p.set_defaults(threads=1)
@@ -222,10 +225,9 @@ def build_parser():
                    help="labeled windows per training trial (default: all)")
     p.add_argument("--mask-ratio", type=RATIO, default=0.0)
     p.add_argument("--dcca-weight", type=NONNEG, default=0.1)
-    p.add_argument("--probe-c", type=_probe_c, default=PROBE_C,
-                   help=f"inverse L2 strength of the linear probe, or 'cv': chosen on folds "
-                        f"of held-out training trials (default {PROBE_C}); 0 disables the "
-                        "probe")
+    p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
+                   help=f"inverse L2 strength of the linear probe (default {PROBE_C}); 0 "
+                        "disables the probe")
     p.add_argument("--epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the probe (default 0: the probe alone)")
     p.add_argument("--batch-size", type=POS_INT, default=32)
@@ -258,10 +260,9 @@ def build_parser():
     p.add_argument("--pretrain-epochs", type=POS_INT, default=100)
     p.add_argument("--finetune-epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the linear probe (default 0: the probe)")
-    p.add_argument("--probe-c", type=_probe_c, default=PROBE_C,
-                   help=f"inverse L2 strength of the linear probe, or 'cv': chosen on folds "
-                        f"of held-out training trials (default {PROBE_C}); 0 disables the "
-                        "probe")
+    p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
+                   help=f"inverse L2 strength of the linear probe (default {PROBE_C}); 0 "
+                        "disables the probe")
     p.add_argument("--n-labels", type=POS_INT, default=10)
     p.add_argument("--ensemble", type=POS_INT, default=None,
                    help="extractors pretrained with different seeds per modality; every "
@@ -272,6 +273,7 @@ def build_parser():
     p.add_argument("--no-plots", action="store_true")
     p.add_argument("--resume", action="store_true",
                    help="reuse results and pretrained models already in --out-dir")
+    _add_n_jobs(p)
     _add_common(p)
     return parser
 
@@ -318,7 +320,8 @@ def cmd_demo(args):
         sessions=[1], out_dir=out_dir / "results", pretrain_epochs=args.pretrain_epochs,
         finetune_epochs=args.epochs, model_kwargs=_model_kwargs(args), n_labels=args.n_labels,
         pretrain_kwargs=dict(lr=1e-3), classifier_kwargs=dict(probe_C=PROBE_C),
-        ensemble=args.ensemble, patience=5, device=args.device, random_state=args.seed,
+        ensemble=args.ensemble, patience=5, device=args.device, n_jobs=args.n_jobs,
+        random_state=args.seed,
     )
     print()
     print(result.format())
@@ -443,7 +446,7 @@ def cmd_protocol(args):
         pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.finetune_epochs,
         model_kwargs=_model_kwargs(args), classifier_kwargs=dict(probe_C=args.probe_c or None),
         ensemble=args.ensemble, fill_eye=args.fill_eye, plot=not args.no_plots,
-        resume=args.resume, device=args.device, random_state=args.seed,
+        resume=args.resume, device=args.device, n_jobs=args.n_jobs, random_state=args.seed,
     )
     _print(result.format(paper=True))
     _print(f"Files: {result.out_dir}")

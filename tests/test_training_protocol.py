@@ -147,6 +147,26 @@ def test_run_protocol_seed_ensemble(seed_iv_root, tmp_path, monkeypatch):
         run_protocol(seed_iv_root, ensemble=0, **kw)
 
 
+def test_run_protocol_n_jobs_equals_one_process(seed_iv_root, tmp_path):
+    """Fits in two processes (one torch thread each, as here) give the same results."""
+    import torch
+
+    kw = dict(tables="1,2,baselines", n_train_trials=N_TRAIN, pretrain_epochs=1,
+              model_kwargs=TINY, ensemble=2, plot=False, verbose=False)
+    assert torch.get_num_threads() == 1  # conftest: the workers get as many threads
+    one = run_protocol(seed_iv_root, **kw)
+    two = run_protocol(seed_iv_root, out_dir=tmp_path / "out", n_jobs=2, **kw)
+    assert len(two.results) == 2 * 10 and two.results["subject"].nunique() == 2
+    pd.testing.assert_frame_equal(two.results, one.results)
+    # the parent process wrote the models and the results of every recording
+    assert len(list((tmp_path / "out" / "models").glob("pretrained_*.pt"))) == 4
+    assert len(pd.read_csv(tmp_path / "out" / "results.csv")) == 20
+    for bad, match in [(0, "n_jobs must be a positive"), (-2, "n_jobs must be an int"),
+                       (1.5, "n_jobs must be an int")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            run_protocol(seed_iv_root, n_jobs=bad, **kw)
+
+
 @pytest.mark.parametrize("dataset, members", [("SEED-IV", 3), ("SEED", 5)])
 def test_run_protocol_default_ensemble(dataset, members, seed_iv_root, tmp_path):
     """ensemble=None takes the dataset's recipe (SEED: five members, SEED-IV: three)."""

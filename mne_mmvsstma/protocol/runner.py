@@ -398,6 +398,81 @@ def _n_labeled(train, spec, fit_kwargs):
     return int(np.minimum(counts, spec.n_labels).sum())
 
 
+def _recording_results(rec, train, test, specs, *, dataset, pretrained, fit_kwargs,
+                       model_kwargs, eye_model_kwargs, seeds, svm_kernel, svm_C):
+    """``(rows, seconds)``: the results of one recording for ``specs`` (table rows)."""
+    from .baselines import svm_baseline
+
+    t0 = time.perf_counter()
+    cache, rows = {}, []
+    for table, model_name, setting, spec in specs:
+        if spec not in cache:  # identical configurations of several tables: fitted once
+            if spec.kind.startswith("svm-"):
+                res = svm_baseline(train, test, modality=spec.kind[4:], kernel=svm_kernel,
+                                   C=svm_C)
+                res["n_train"] = res["n_labeled"] = len(train.labels)
+            else:
+                res = _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs,
+                              eye_model_kwargs, seeds)
+            cache[spec] = res
+        res = cache[spec]
+        rows.append(dict(
+            dataset=dataset, table=table, model=model_name, setting=setting,
+            subject=rec.subject, session=rec.session, accuracy=res["accuracy"],
+            n_train=res["n_train"], n_labeled=res["n_labeled"],
+            n_test=len(res["y_true"]), n_classes=len(res["classes"]),
+            classes=json.dumps(np.asarray(res["classes"]).tolist()),
+            confusion_matrix=json.dumps(np.asarray(res["confusion_matrix"]).tolist()),
+        ))
+    return rows, time.perf_counter() - t0
+
+
+def _timed(fn, *args, **kwargs):
+    """``(fn(*args, **kwargs), seconds)``."""
+    t0 = time.perf_counter()
+    return fn(*args, **kwargs), time.perf_counter() - t0
+
+
+def _in_process(threads, fn, args, kwargs):
+    """Run ``fn`` in a worker process with ``threads`` torch threads, logging warnings only."""
+    import torch
+    from mne.utils import use_log_level
+
+    torch.set_num_threads(threads)
+    with use_log_level("WARNING"):
+        return fn(*args, **kwargs)
+
+
+def _check_n_jobs(n_jobs):
+    n_jobs = check_int(n_jobs, "n_jobs", minimum=-1)
+    if n_jobs == 0:
+        raise ValueError("n_jobs must be a positive number of processes or -1 (all cores)")
+    if n_jobs != 1 and distributed.is_distributed():
+        raise ValueError(f"n_jobs={n_jobs} cannot be combined with torchrun "
+                         f"({distributed.world_size()} processes); use n_jobs=1")
+    return n_jobs
+
+
+def _parallel(n_jobs, fn, args, kwargs):
+    """``[fn(*a, **kw) for a, kw in zip(args, kwargs)]``, in ``n_jobs`` processes.
+
+    Results come back in order, as a generator (the caller can write each one as
+    it arrives). With one job (or one task) everything runs in this process.
+    """
+    tasks = list(zip(args, kwargs))
+    if n_jobs == 1 or len(tasks) <= 1:
+        return (fn(*a, **kw) for a, kw in tasks)
+    import torch
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    n_jobs = min(effective_n_jobs(n_jobs), len(tasks))
+    threads = max(1, torch.get_num_threads() // n_jobs)
+    logger.info(f"Running {len(tasks)} fits in {n_jobs} processes, {threads} torch "
+                f"thread(s) each")
+    return Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_in_process)(threads, fn, a, kw) for a, kw in tasks)
+
+
 @verbose
 @fill_doc
 def run_protocol(
@@ -430,6 +505,7 @@ def run_protocol(
     plot=True,
     resume=False,
     device=None,
+    n_jobs=1,
     random_state=0,
     verbose=None,
 ):
@@ -513,6 +589,15 @@ def run_protocol(
         with other settings or data is refused, and so is a damaged
         ``results.csv`` (every file is replaced whole, never half-written).
     %(device)s
+    n_jobs : int
+        Processes (:class:`joblib.Parallel`) for the independent fits: first
+        the pretraining of every modality and ensemble member, then the
+        recordings. Each process gets an equal share of this process's torch
+        threads (at least one); on CPU, two single-thread processes train
+        about 1.5 times faster than one process with two threads. ``-1``:
+        one per CPU core. 1 (default) runs everything here. Results equal
+        the single-process ones for the same number of threads per fit.
+        Not combined with ``torchrun`` (which parallelises every fit).
     %(random_state)s
         The same seed is used for every fit (reproducible as a whole); the
         members of an ensemble use ``random_state + k`` (seeds drawn once
@@ -530,11 +615,11 @@ def run_protocol(
     from .._files import _dataset_root_of, atomic_write_text
     from ..training.api import pretrain
     from ..training.checkpoint import load_model, save_model
-    from .baselines import svm_baseline
     from .report import RESULT_COLUMNS, write_tables
 
     t_start = time.perf_counter()
     ensemble = check_int(ensemble, "ensemble", none=True)
+    n_jobs = _check_n_jobs(n_jobs)
     tables = _parse_tables(tables)
     check_option("n_labels_per", n_labels_per, ("trial", "total"))
     mask_ratios = tuple(float(r) for r in mask_ratios)
@@ -609,6 +694,7 @@ def run_protocol(
     eye_model_kwargs = dict(model_kwargs if eye_model_kwargs is None else eye_model_kwargs)
     kinds = {s.kind for rec in recs for (_, _, _, s) in todo(rec) if s.pretrained}
     need_pre = {m for m in ("eeg", "eye") if m in kinds or kinds & {"concat", "attention"}}
+    jobs = []
     for modality, (k, seed) in itertools.product(sorted(need_pre), enumerate(seeds)):
         name = f"pretrained_{modality}{f'_{k}' if k else ''}.pt"  # member 0: the plain name
         fname = None if out_dir is None else out_dir / "models" / name
@@ -616,22 +702,24 @@ def run_protocol(
             pretrained[modality][k] = load_model(fname)
             logger.info(f"Loaded the pretrained {modality} extractor from {fname}")
             continue
-        t0 = time.perf_counter()
-        pretrained[modality][k] = pretrain(
-            [tr for tr, _ in splits], modality=modality, mask_ratio=pretrain_mask_ratio,
-            n_epochs=pretrain_epochs, batch_size=pretrain_batch_size,
+        jobs.append((modality, k, fname, dict(
+            modality=modality, mask_ratio=pretrain_mask_ratio, n_epochs=pretrain_epochs,
+            batch_size=pretrain_batch_size,
             model_kwargs=model_kwargs if modality == "eeg" else eye_model_kwargs,
             device=device, random_state=seed,
             checkpoint_dir=None if out_dir is None else
             out_dir / "checkpoints" / (f"member_{k}" if k else ""),
-            resume=resume, **(pretrain_kwargs or {}),
-        )
+            resume=resume, **(pretrain_kwargs or {}))))
+    train_parts = [tr for tr, _ in splits]
+    fitted = _parallel(n_jobs, _timed, [(pretrain, train_parts) for *_, kw in jobs],
+                       [kw for *_, kw in jobs])
+    for (modality, k, fname, _), (est, seconds) in zip(jobs, fitted):
+        pretrained[modality][k] = est
         member = f" {k + 1}/{ensemble}" if ensemble > 1 else ""
-        logger.info(f"Pretrained the {modality} extractor{member} in "
-                    f"{time.perf_counter() - t0:.1f} s")
+        logger.info(f"Pretrained the {modality} extractor{member} in {seconds:.1f} s")
         if fname is not None:
             fname.parent.mkdir(exist_ok=True)
-            files.append(save_model(pretrained[modality][k], fname, overwrite=True))
+            files.append(save_model(est, fname, overwrite=True))
 
     fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
                       n_labels_per=n_labels_per, device=device, random_state=random_state,
@@ -640,40 +728,25 @@ def run_protocol(
     n_fits = sum(len(todo(rec)) for rec in recs)
     from tqdm.auto import tqdm
 
+    work = [(rec, train, test) for rec, (train, test) in zip(recs, splits) if todo(rec)]
+    per_recording = _parallel(
+        n_jobs, _recording_results,
+        [(rec, train, test, todo(rec)) for rec, train, test in work],
+        [dict(dataset=dataset, pretrained=pretrained, fit_kwargs=fit_kwargs,
+              model_kwargs=model_kwargs, eye_model_kwargs=eye_model_kwargs, seeds=seeds,
+              svm_kernel=svm_kernel, svm_C=svm_C)] * len(work))
     with tqdm(total=n_fits, desc="protocol", leave=False, dynamic_ncols=True,
               disable=logger.getEffectiveLevel() > logging.INFO
               or not distributed.is_main_process()) as pbar:
-        for rec, (train, test) in zip(recs, splits):
-            cache = {}
-            for table, model_name, setting, spec in todo(rec):
-                t0 = time.perf_counter()
-                if spec not in cache:
-                    if spec.kind.startswith("svm-"):
-                        res = svm_baseline(train, test, modality=spec.kind[4:],
-                                           kernel=svm_kernel, C=svm_C)
-                        res["n_train"] = res["n_labeled"] = len(train.labels)
-                    else:
-                        res = _run_nn(spec, train, test, pretrained, fit_kwargs,
-                                      model_kwargs, eye_model_kwargs, seeds)
-                    cache[spec] = res
-                res = cache[spec]
-                row = dict(
-                    dataset=dataset, table=table, model=model_name, setting=setting,
-                    subject=rec.subject, session=rec.session, accuracy=res["accuracy"],
-                    n_train=res["n_train"], n_labeled=res["n_labeled"],
-                    n_test=len(res["y_true"]), n_classes=len(res["classes"]),
-                    classes=json.dumps(np.asarray(res["classes"]).tolist()),
-                    confusion_matrix=json.dumps(np.asarray(res["confusion_matrix"]).tolist()),
-                )
-                new_rows.append(row)
-                logger.debug(f"sub-{rec.subject} ses-{rec.session} table {table} {model_name} "
-                             f"{setting}: {100 * res['accuracy']:.2f}% "
-                             f"({time.perf_counter() - t0:.1f} s)")
-                if results_csv is not None and distributed.is_main_process():
-                    atomic_write_text(pd.DataFrame(done + new_rows, columns=columns)
-                                      .to_csv(index=False), results_csv)
-                pbar.set_postfix_str(f"sub-{rec.subject} ses-{rec.session} {model_name}")
-                pbar.update(1)
+        for (rec, _, _), (rows_done, seconds) in zip(work, per_recording):
+            new_rows.extend(rows_done)
+            logger.debug(f"sub-{rec.subject} ses-{rec.session}: {len(rows_done)} results in "
+                         f"{seconds:.1f} s")
+            if results_csv is not None and distributed.is_main_process():
+                atomic_write_text(pd.DataFrame(done + new_rows, columns=columns)
+                                  .to_csv(index=False), results_csv)
+            pbar.set_postfix_str(f"sub-{rec.subject} ses-{rec.session}")
+            pbar.update(len(rows_done))
 
     results = pd.DataFrame(done + new_rows, columns=columns)
     results["table"] = results["table"].astype(str)
