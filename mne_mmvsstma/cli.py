@@ -89,7 +89,8 @@ NONNEG = _number(float, 0.0, what="number >= 0")
 def _n_jobs(text):
     value = _number(int, -1, what="n_jobs")(text)
     if value == 0:
-        raise argparse.ArgumentTypeError("0 is not a number of processes (use 1, 2... or -1)")
+        raise argparse.ArgumentTypeError("0 is out of range (must be >= 1, or -1 for one "
+                                         "process per CPU core)")
     return value
 
 

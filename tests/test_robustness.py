@@ -588,6 +588,8 @@ ARG_CASES = {
     "protocol-pretrain-epochs-0": ["protocol", "ROOT", "--pretrain-epochs", "0"],
     "seed-nan": ["pretrain", "ROOT", "-o", "m.pt", "--seed", "nan"],
     "probe-c-negative": ["protocol", "ROOT", "--probe-c", "-1"],
+    "n-jobs-0": ["protocol", "ROOT", "--n-jobs", "0"],
+    "n-jobs-minus-2": ["demo", "--n-jobs", "-2"],
 }
 
 

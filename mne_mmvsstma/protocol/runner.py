@@ -35,6 +35,7 @@ import json
 import logging
 import numbers
 import time
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -400,10 +401,9 @@ def _n_labeled(train, spec, fit_kwargs):
 
 def _recording_results(rec, train, test, specs, *, dataset, pretrained, fit_kwargs,
                        model_kwargs, eye_model_kwargs, seeds, svm_kernel, svm_C):
-    """``(rows, seconds)``: the results of one recording for ``specs`` (table rows)."""
+    """The result rows of one recording for ``specs`` (table rows)."""
     from .baselines import svm_baseline
 
-    t0 = time.perf_counter()
     cache, rows = {}, []
     for table, model_name, setting, spec in specs:
         if spec not in cache:  # identical configurations of several tables: fitted once
@@ -424,23 +424,27 @@ def _recording_results(rec, train, test, specs, *, dataset, pretrained, fit_kwar
             classes=json.dumps(np.asarray(res["classes"]).tolist()),
             confusion_matrix=json.dumps(np.asarray(res["confusion_matrix"]).tolist()),
         ))
-    return rows, time.perf_counter() - t0
+    return rows
 
 
-def _timed(fn, *args, **kwargs):
+def _needs_extractors(spec):
+    return spec.pretrained and not spec.kind.startswith("svm-")
+
+
+def _timed(fn, args, kwargs):
     """``(fn(*args, **kwargs), seconds)``."""
     t0 = time.perf_counter()
     return fn(*args, **kwargs), time.perf_counter() - t0
 
 
 def _in_process(threads, fn, args, kwargs):
-    """Run ``fn`` in a worker process with ``threads`` torch threads, logging warnings only."""
+    """:func:`_timed` in a worker process with ``threads`` torch threads, warnings only."""
     import torch
     from mne.utils import use_log_level
 
     torch.set_num_threads(threads)
     with use_log_level("WARNING"):
-        return fn(*args, **kwargs)
+        return _timed(fn, args, kwargs)
 
 
 def _check_n_jobs(n_jobs):
@@ -453,15 +457,15 @@ def _check_n_jobs(n_jobs):
     return n_jobs
 
 
-def _parallel(n_jobs, fn, args, kwargs):
-    """``[fn(*a, **kw) for a, kw in zip(args, kwargs)]``, in ``n_jobs`` processes.
+def _parallel(n_jobs, tasks):
+    """``(fn(*args, **kwargs), seconds)`` of every ``(fn, args, kwargs)`` task, in processes.
 
-    Results come back in order, as a generator (the caller can write each one as
-    it arrives). With one job (or one task) everything runs in this process.
+    A generator of the results in the order of ``tasks`` (the caller can write
+    each one as it arrives); a process takes the next task as soon as it is
+    free. With one job (or one task) everything runs in this process.
     """
-    tasks = list(zip(args, kwargs))
     if n_jobs == 1 or len(tasks) <= 1:
-        return (fn(*a, **kw) for a, kw in tasks)
+        return (_timed(*task) for task in tasks)
     import torch
     from joblib import Parallel, delayed, effective_n_jobs
 
@@ -469,8 +473,18 @@ def _parallel(n_jobs, fn, args, kwargs):
     threads = max(1, torch.get_num_threads() // n_jobs)
     logger.info(f"Running {len(tasks)} fits in {n_jobs} processes, {threads} torch "
                 f"thread(s) each")
-    return Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_in_process)(threads, fn, a, kw) for a, kw in tasks)
+    return _pooled(Parallel(n_jobs=n_jobs, return_as="generator"),
+                   (delayed(_in_process)(threads, *task) for task in tasks))
+
+
+def _pooled(parallel, calls):
+    """The results of ``parallel(calls)``, one at a time."""
+    with warnings.catch_warnings():
+        # loky replaces a worker whose memory grew by more than 300 MB after a task (its
+        # leak protection) and warns; no task is lost
+        warnings.filterwarnings("ignore", "A worker stopped while some jobs were given",
+                                UserWarning)
+        yield from parallel(calls)
 
 
 @verbose
@@ -710,10 +724,31 @@ def run_protocol(
             checkpoint_dir=None if out_dir is None else
             out_dir / "checkpoints" / (f"member_{k}" if k else ""),
             resume=resume, **(pretrain_kwargs or {}))))
+    fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
+                      n_labels_per=n_labels_per, device=device, random_state=random_state,
+                      fusion_dim=fusion_dim, classifier_kwargs=classifier_kwargs)
+    row_kwargs = dict(dataset=dataset, fit_kwargs=fit_kwargs, model_kwargs=model_kwargs,
+                      eye_model_kwargs=eye_model_kwargs, seeds=seeds, svm_kernel=svm_kernel,
+                      svm_C=svm_C)
+
+    def row_tasks(with_extractors):
+        """Per recording: its rows that need (or do not need) the pretrained extractors."""
+        tasks = []
+        for rec, (train, test) in zip(recs, splits):
+            specs = [r for r in todo(rec) if _needs_extractors(r[3]) == with_extractors]
+            if specs:
+                tasks.append((_recording_results, (rec, train, test, specs),
+                              dict(row_kwargs, pretrained=pretrained if with_extractors
+                                   else None)))
+        return tasks
+
+    # the pretraining, then the fits that need no extractor (SVM, random encoders: they
+    # keep the processes busy while the last extractors train), then the others
     train_parts = [tr for tr, _ in splits]
-    fitted = _parallel(n_jobs, _timed, [(pretrain, train_parts) for *_, kw in jobs],
-                       [kw for *_, kw in jobs])
-    for (modality, k, fname, _), (est, seconds) in zip(jobs, fitted):
+    independent = row_tasks(False)
+    first = _parallel(n_jobs, [(pretrain, (train_parts,), kw) for *_, kw in jobs]
+                      + independent)
+    for (modality, k, fname, _), (est, seconds) in zip(jobs, first):
         pretrained[modality][k] = est
         member = f" {k + 1}/{ensemble}" if ensemble > 1 else ""
         logger.info(f"Pretrained the {modality} extractor{member} in {seconds:.1f} s")
@@ -721,24 +756,21 @@ def run_protocol(
             fname.parent.mkdir(exist_ok=True)
             files.append(save_model(est, fname, overwrite=True))
 
-    fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
-                      n_labels_per=n_labels_per, device=device, random_state=random_state,
-                      fusion_dim=fusion_dim, classifier_kwargs=classifier_kwargs)
     new_rows = []
-    n_fits = sum(len(todo(rec)) for rec in recs)
     from tqdm.auto import tqdm
 
-    work = [(rec, train, test) for rec, (train, test) in zip(recs, splits) if todo(rec)]
-    per_recording = _parallel(
-        n_jobs, _recording_results,
-        [(rec, train, test, todo(rec)) for rec, train, test in work],
-        [dict(dataset=dataset, pretrained=pretrained, fit_kwargs=fit_kwargs,
-              model_kwargs=model_kwargs, eye_model_kwargs=eye_model_kwargs, seeds=seeds,
-              svm_kernel=svm_kernel, svm_C=svm_C)] * len(work))
-    with tqdm(total=n_fits, desc="protocol", leave=False, dynamic_ncols=True,
+    dependent = row_tasks(True)  # the extractors are all there now
+
+    def results_iter():
+        yield from first  # the rows without extractors
+        yield from _parallel(n_jobs, dependent)  # started once those are done
+
+    with tqdm(total=sum(len(t[1][3]) for t in independent + dependent), desc="protocol",
+              leave=False, dynamic_ncols=True,
               disable=logger.getEffectiveLevel() > logging.INFO
               or not distributed.is_main_process()) as pbar:
-        for (rec, _, _), (rows_done, seconds) in zip(work, per_recording):
+        for task, (rows_done, seconds) in zip(independent + dependent, results_iter()):
+            rec = task[1][0]
             new_rows.extend(rows_done)
             logger.debug(f"sub-{rec.subject} ses-{rec.session}: {len(rows_done)} results in "
                          f"{seconds:.1f} s")
