@@ -604,9 +604,10 @@ def run_protocol(
         ``results.csv`` (every file is replaced whole, never half-written).
     %(device)s
     n_jobs : int
-        Processes (:class:`joblib.Parallel`) for the independent fits: first
-        the pretraining of every modality and ensemble member, then the
-        recordings. Each process gets an equal share of this process's torch
+        Processes (:class:`joblib.Parallel`) for the independent fits: the
+        pretraining of every modality and ensemble member, queued before the
+        fits that need no extractor (SVM, random encoders), then the other
+        fits of every recording. Each process gets an equal share of this process's torch
         threads (at least one); on CPU, two single-thread processes train
         about 1.5 times faster than one process with two threads. ``-1``:
         one per CPU core. 1 (default) runs everything here. Results equal
