@@ -96,6 +96,11 @@ def test_protocol_command(seed_iv_root, tmp_path, capsys):
     assert main(["protocol", str(seed_iv_root), "--tables", "baselines", "--out-dir", str(out2),
                  "--train-trials", "8", "--no-plots", "--ensemble", "1", "-q"]) == 0
     assert '"ensemble": "1"' in (out2 / "results_settings.json").read_text()
+    # --n-jobs: the recordings in two processes, the same results
+    out3 = tmp_path / "proto2"
+    assert main(["protocol", str(seed_iv_root), "--tables", "baselines", "--out-dir", str(out3),
+                 "--train-trials", "8", "--no-plots", "--n-jobs", "2", "-q"]) == 0
+    assert (out3 / "results.csv").read_text() == (out / "results.csv").read_text()
     with pytest.raises(SystemExit) as exc:
         main(["protocol", str(seed_iv_root), "--ensemble", "0"])
     assert exc.value.code == 2
