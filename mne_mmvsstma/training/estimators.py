@@ -38,7 +38,7 @@ from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import GradientNormClipping, ProgressBar
 from skorch.utils import to_tensor
 
-from ..features._inputs import check_labels, check_windows
+from ..features._inputs import MODALITIES, check_labels, check_windows
 from ..features.normalize import make_scaler
 from ..utils import check_float, check_int, check_option, check_random_state, logger
 from . import distributed
@@ -51,7 +51,6 @@ from .callbacks import (
     warmup_cosine,
 )
 
-MODALITIES = ("eeg", "eye")
 FUSIONS = ("concat", "attention")
 # constructor parameters of MVSSTMA that the estimators expose
 ARCH_PARAMS = ("emb_dim", "n_layers", "n_decoder_layers", "n_heads", "head_dim", "drop_prob",
