@@ -260,3 +260,52 @@ def test_attention_weights(kernel):
     with torch.no_grad():
         actual = block._attention(z.reshape(B, C, T, -1)) + block._value_bias()
     torch.testing.assert_close(actual, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_dropout_mask_and_gradient(dtype):
+    """The CPU dropout keeps each element with probability 1 - p, scaled by 1 / (1 - p)."""
+    from mne_mmvsstma.models._utils import Dropout
+
+    p = 0.25
+    drop = Dropout(p).train()
+    x = torch.rand(200_000, dtype=dtype) + 1.0  # no zeros of its own
+    x.requires_grad_(True)
+    torch.manual_seed(0)
+    y = drop(x)
+    kept = y != 0
+    # kept fraction within 5 binomial standard deviations of 1 - p
+    sd = (p * (1 - p) / x.numel()) ** 0.5
+    assert abs(kept.double().mean().item() - (1 - p)) < 5 * sd
+    torch.testing.assert_close(y[kept], x[kept] / (1 - p))
+    y.sum().backward()
+    expected = kept.to(dtype) / (1 - p)
+    torch.testing.assert_close(x.grad, expected)
+    # the same draws from the same seed; a different mask from another seed
+    torch.manual_seed(0)
+    assert torch.equal(drop(x.detach()), y.detach())
+    torch.manual_seed(1)
+    assert not torch.equal(drop(x.detach()) != 0, kept)
+    # independent elements: the masks of two halves are uncorrelated
+    a, b = kept[::2].double(), kept[1::2].double()
+    assert abs(torch.corrcoef(torch.stack([a, b]))[0, 1].item()) < 0.02
+
+
+def test_dropout_falls_back_to_torch():
+    """Evaluation mode is the identity; p=0 / p=1, in-place and other dtypes use nn.Dropout."""
+    from mne_mmvsstma.models._utils import Dropout
+
+    x = torch.randn(1000)
+    assert torch.equal(Dropout(0.5).eval()(x), x)
+    assert torch.equal(Dropout(0.0).train()(x), x)
+    assert torch.equal(Dropout(1.0).train()(x), torch.zeros_like(x))
+    torch.manual_seed(3)
+    ref = F.dropout(x, 0.3, training=True)
+    torch.manual_seed(3)
+    assert torch.equal(Dropout(0.3, inplace=True).train()(x.clone()), ref)
+    xh = x.to(torch.bfloat16)
+    torch.manual_seed(3)
+    ref = F.dropout(xh, 0.3, training=True)
+    torch.manual_seed(3)
+    assert torch.equal(Dropout(0.3).train()(xh), ref)
+    assert isinstance(HybridBlock().drop_attn, Dropout)

@@ -17,6 +17,7 @@ with warnings.catch_warnings():
     from braindecode.models.util import build_model_config, resolve_type_kwargs
 
 __all__ = [
+    "Dropout",
     "EEGModuleMixin",
     "build_model_config",
     "n_masked_channels",
@@ -24,6 +25,26 @@ __all__ = [
     "resolve_type_kwargs",
     "sincos_position_encoding",
 ]
+
+
+class Dropout(torch.nn.Dropout):
+    """:class:`torch.nn.Dropout` whose mask is drawn from uniform numbers on CPU.
+
+    The same operation (every element kept with probability ``1 - p`` and
+    scaled by ``1 / (1 - p)``, independently; identity in evaluation mode),
+    with the mask computed as ``uniform(0, 1) >= p``: on CPU, torch's
+    ``bernoulli_`` (what :func:`torch.nn.functional.dropout` draws with) is
+    about twice as slow as ``uniform_``, and was a fifth of a pretraining step
+    of the accuracy benchmark's model (``benchmarks/README.md``). Other devices,
+    ``inplace=True`` and other dtypes than float32 / float64 use
+    :class:`torch.nn.Dropout` itself.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        if (not self.training or not 0.0 < self.p < 1.0 or self.inplace
+                or x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64)):
+            return super().forward(x)
+        return x * torch.rand_like(x).ge_(self.p).mul_(1.0 / (1.0 - self.p))
 
 
 def sincos_position_encoding(n_positions: int, dim: int) -> torch.Tensor:

@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..utils import check_int
-from ._utils import EEGModuleMixin, build_model_config, resolve_type_kwargs
+from ._utils import Dropout, EEGModuleMixin, build_model_config, resolve_type_kwargs
 from .dcca import dcca_loss
 from .mvsstma import MVSSTMA
 
@@ -168,7 +168,7 @@ class MMVSSTMAClassifier(EEGModuleMixin, nn.Module):
             self.fused_dim = d_eeg_out + d_eye_out
         self._dims = (d_eeg_out, d_eye_out)
         self.last_attention_ = None
-        self.head_drop = nn.Dropout(drop_prob)
+        self.head_drop = Dropout(drop_prob)
         self.final_layer = nn.Linear(self.fused_dim, n_outputs)
 
     # ------------------------------------------------------------------ construction

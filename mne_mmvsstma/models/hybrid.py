@@ -11,8 +11,9 @@ normalisation follows.
 
 All branches and time steps are computed with batched tensor operations:
 
-* the branch convolutions are one matrix product over an unfolded (causally
-  left-padded) time axis, with the branch kernels stacked into one weight;
+* the branch convolutions are one :func:`torch.nn.functional.conv1d` over the
+  (causally left-padded) time axis, with the branch kernels stacked into one
+  weight;
 * batch normalisation of all branches is one :class:`torch.nn.BatchNorm1d`
   over the stacked branch features;
 * attention is a single :func:`torch.nn.functional.scaled_dot_product_attention`
@@ -35,6 +36,7 @@ from torch.nn import functional as F
 
 from ..utils import check_int
 from . import _cpu_attention
+from ._utils import Dropout
 
 __all__ = ["HybridBlock"]
 
@@ -196,15 +198,15 @@ class HybridBlock(nn.Module):
         self.out_weight = nn.Parameter(torch.empty(nb, E, D))
         # one output bias: the per-branch biases would only be summed
         self.out_bias = nn.Parameter(torch.zeros(D))
-        self.drop_attn = nn.Dropout(drop_prob)
+        self.drop_attn = Dropout(drop_prob)
         self.norm_attn = nn.LayerNorm(D)
         self.ffn = nn.Sequential(
             nn.Linear(D, ff_dim),
             activation(),
-            nn.Dropout(drop_prob),
+            Dropout(drop_prob),
             nn.Linear(ff_dim, D),
         )
-        self.drop_ffn = nn.Dropout(drop_prob)
+        self.drop_ffn = Dropout(drop_prob)
         self.norm_ffn = nn.LayerNorm(D)
         self.reset_parameters()
 
@@ -225,7 +227,7 @@ class HybridBlock(nn.Module):
         )
 
     def _stacked_conv_weight(self) -> torch.Tensor:
-        """All branch kernels as one ``(emb_dim * field, n_branches * emb_dim)`` matrix.
+        """All branch kernels as one ``(n_branches * emb_dim, emb_dim, field)`` conv1d weight.
 
         Each branch kernel is dilated (zeros between taps) and left-padded
         with zeros to the largest receptive field, so that one causal
@@ -238,11 +240,14 @@ class HybridBlock(nn.Module):
                 w = F.pad(w.unsqueeze(-1), (0, d - 1)).reshape(w.shape[0], w.shape[1], k * d)
                 w = w[..., :r]
             dense.append(F.pad(w, (R - r, 0)))
-        weight = torch.stack(dense, 0)  # (nb, D_out, D_in, R)
-        return weight.permute(2, 3, 0, 1).reshape(self.emb_dim * R, self.n_branches * self.emb_dim)
+        return torch.cat(dense, 0)
 
     def causal_conv(self, x: torch.Tensor) -> torch.Tensor:
         """Apply all causal branch convolutions.
+
+        One :func:`torch.nn.functional.conv1d` over the time axis of every
+        channel token, with the stacked branch kernels (faster on CPU than the
+        same product over an unfolded time axis, whose backward pass is slow).
 
         Parameters
         ----------
@@ -254,11 +259,11 @@ class HybridBlock(nn.Module):
             Branch ``b`` occupies features ``b * emb_dim:(b + 1) * emb_dim``.
         """
         B, C, T, D = x.shape
-        R = self._field
         weight = self._stacked_conv_weight().to(x.dtype)
-        xp = F.pad(x, (0, 0, R - 1, 0))  # causal: zeros before the first time step
-        cols = xp.unfold(2, R, 1)  # (B, C, T, D, R): window ending at t
-        return torch.matmul(cols.reshape(B, C, T, D * R), weight)
+        seqs = x.reshape(B * C, T, D).transpose(1, 2)  # (B * C, D, T)
+        # causal: zeros before the first time step
+        out = F.conv1d(F.pad(seqs, (self._field - 1, 0)), weight)
+        return out.transpose(1, 2).reshape(B, C, T, -1)
 
     def _attention(self, z: torch.Tensor) -> torch.Tensor:
         """Multi-head attention across channels for every branch and time step.

@@ -9,6 +9,7 @@ from torch import nn
 
 from ..utils import check_int
 from ._utils import (
+    Dropout,
     EEGModuleMixin,
     n_masked_channels,
     random_channel_mask,
@@ -214,7 +215,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             self.mask_token = None
             self.decoder = None
             self.reconstruction = None
-        self.head_drop = nn.Dropout(drop_prob)
+        self.head_drop = Dropout(drop_prob)
         self.final_layer = self._make_head(self._n_outputs)
 
     # ------------------------------------------------------------------ helpers
