@@ -113,16 +113,29 @@ def test_causal(kernel, dilation):
             assert not torch.allclose(y2[:, :, t + 1 :], y[:, :, t + 1 :])
 
 
-def test_causal_conv_matches_conv1d():
-    """The stacked-kernel convolution equals per-branch causal Conv1d."""
-    block = _block(kernel_sizes=(5, 3, 2), dilation=(1, 2, 3))
-    x = torch.randn(2, 3, 11, 8)
+@pytest.mark.parametrize("n_times", [1, 11, 16, 17, 40])  # block-Toeplitz up to 16, conv1d after
+def test_causal_conv_matches_conv1d(n_times):
+    """The stacked-kernel convolution equals per-branch causal Conv1d, values and gradients."""
+    from mne_mmvsstma.models.hybrid import TOEPLITZ_MAX_TIMES
+
+    assert TOEPLITZ_MAX_TIMES == 16
+    block = _block(kernel_sizes=(5, 3, 2), dilation=(1, 2, 3)).double()
+    x = torch.randn(2, 3, n_times, 8, dtype=torch.float64, requires_grad=True)
     out = block.causal_conv(x)
-    seq = x.permute(0, 1, 3, 2).reshape(6, 8, 11)  # (B*C, D, T)
-    for b, (w, k, d) in enumerate(zip(block.conv_weights, (5, 3, 2), (1, 2, 3))):
+    seq = x.permute(0, 1, 3, 2).reshape(6, 8, n_times)  # (B*C, D, T)
+    refs = []
+    for w, k, d in zip(block.conv_weights, (5, 3, 2), (1, 2, 3)):
         ref = F.conv1d(F.pad(seq, ((k - 1) * d, 0)), w, dilation=d)  # (B*C, D, T)
-        ref = ref.reshape(2, 3, 8, 11).permute(0, 1, 3, 2)
-        torch.testing.assert_close(out[..., b * 8 : (b + 1) * 8], ref, atol=1e-5, rtol=1e-5)
+        refs.append(ref.reshape(2, 3, 8, n_times).permute(0, 1, 3, 2))
+    ref = torch.cat(refs, dim=-1)
+    torch.testing.assert_close(out, ref)
+    g = torch.randn_like(out)
+    grads = torch.autograd.grad(out, [x, *block.conv_weights], g)
+    ref_grads = torch.autograd.grad(ref, [x, *block.conv_weights], g)
+    for a, b in zip(grads, ref_grads):
+        torch.testing.assert_close(a, b)
+    # the index of each window length is built once
+    assert set(block._toeplitz_cache) == ({(n_times, "cpu")} if n_times <= 16 else set())
 
 
 def _reference_block(block, x):
