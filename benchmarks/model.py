@@ -12,7 +12,9 @@ of
 * ``inference-eeg``: the EEG classifier's forward pass without gradients;
 
 and prints the parameter counts. Paper defaults: C=62, F=5, T=10, D=16, L=6,
-6 heads of width 16, 6 decoder blocks, batch 64.
+6 heads of width 16, 6 decoder blocks, batch 64; ``--size demo`` times the
+accuracy benchmark's CPU model instead (``benchmarks/accuracy.py``: one
+encoder and one decoder block, one head).
 
 On CPU the number of torch threads is fixed (``--threads``, default 2); on
 CUDA the steps run under autocast (``--amp bf16`` or ``fp16``, the latter
@@ -29,6 +31,7 @@ Examples
     python benchmarks/model.py --device cuda --compile reduce-overhead --batch-size 64 512
     python benchmarks/model.py --attention kernel sdpa loop   # compare attention paths
     python benchmarks/model.py --omp-wait-policy passive   # busy shared CPU
+    python benchmarks/model.py --size demo --threads 1 --workloads pretrain inference-eeg
 """
 
 from __future__ import annotations
@@ -86,11 +89,21 @@ def _loop_block_forward(self, x):
     return self.norm_ffn(h + self.drop_ffn(self.ffn(h)))
 
 
-def _models(backend: str, device):
+def _arch(size: str) -> dict:
+    """MVSSTMA constructor arguments of a model size: the paper's, or the accuracy benchmark's."""
+    if size == "paper":
+        return {}
+    from accuracy import ARCH
+
+    return dict(ARCH)
+
+
+def _models(backend: str, device, size: str = "paper"):
     from mne_mmvsstma.models import MVSSTMA, HybridBlock, MMVSSTMAClassifier
 
-    pre = MVSSTMA().to(device)  # paper defaults
-    eye_pre = MVSSTMA(n_chans=31, n_bands=1).to(device)
+    arch = _arch(size)
+    pre = MVSSTMA(**arch).to(device)
+    eye_pre = MVSSTMA(n_chans=31, n_bands=1, **arch).to(device)
     eeg_clf = MVSSTMA.from_pretrained(pre, n_outputs=4)
     fusion = MMVSSTMAClassifier(4, eeg_encoder=pre, eye_encoder=eye_pre, fusion="attention")
     fusion = fusion.to(device)
@@ -265,6 +278,13 @@ def main(argv=None) -> int:
         default="default",
         help="set OMP_WAIT_POLICY before torch starts (passive helps on busy shared CPUs)",
     )
+    parser.add_argument(
+        "--size",
+        default="paper",
+        choices=["paper", "demo"],
+        help="'paper': the paper's sizes; 'demo': the CPU size of benchmarks/accuracy.py "
+        "(1 + 1 hybrid blocks, one head)",
+    )
     parser.add_argument("--batch-size", type=int, nargs="+", default=[64])
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
@@ -328,7 +348,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
         policy = os.environ.get("OMP_WAIT_POLICY", "unset")
         where = f"CPU, {torch.get_num_threads()} threads, float32, OMP_WAIT_POLICY={policy}"
-    print(f"# MV-SSTMA throughput on {where}, torch {torch.__version__}")
+    print(f"# MV-SSTMA ({args.size} size) throughput on {where}, torch {torch.__version__}")
     if device.type == "cpu" and hasattr(os, "getloadavg"):
         print(f"load average before: {os.getloadavg()[0]:.2f} (machine shared?)")
 
@@ -345,7 +365,7 @@ def main(argv=None) -> int:
 
     for backend in args.attention:
         set_cpu_attention_kernel(backend == "kernel")
-        pre, eeg_clf, fusion = _models(backend, device)
+        pre, eeg_clf, fusion = _models(backend, device, args.size)
         if backend == args.attention[0]:
             head = eeg_clf.final_layer.weight.numel() + eeg_clf.final_layer.bias.numel()
             print(
@@ -406,7 +426,7 @@ def main(argv=None) -> int:
         print("|---|---|---|---|")
         for bs in args.batch_size:
             est, bare = _estimator_overhead(device, bs, args.estimator_windows,
-                                            max(2, args.estimator_epochs), {})
+                                            max(2, args.estimator_epochs), _arch(args.size))
             print(f"| {bs} | {est:.1f} | {bare:.1f} | {100 * (bare / est - 1):+.1f} % |",
                   flush=True)
     if device.type == "cpu" and hasattr(os, "getloadavg"):

@@ -67,6 +67,24 @@ def test_model_benchmark_runs():
     assert 1.0 < gflop < 3.0
 
 
+def test_model_benchmark_demo_size():
+    """--size demo times the accuracy benchmark's CPU model (its parameter count)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from accuracy import ARCH
+    finally:
+        sys.path.remove(str(BENCH))
+    from mne_mmvsstma.models import MVSSTMA
+
+    n_params = sum(p.numel() for p in MVSSTMA(**ARCH).parameters())
+    out = _run("model.py", "--size", "demo", "--batch-size", "2", "--steps", "1", "--warmup",
+               "0", "--workloads", "pretrain", "--estimator-windows", "0")
+    assert "MV-SSTMA (demo size) throughput" in out
+    assert f"parameters: pretraining model {n_params:,} " in out, out
+    assert len([line for line in out.splitlines()
+                if line.startswith("| pretrain | kernel | 2 |")]) == 1, out
+
+
 def test_accuracy_benchmark_runs():
     out = _run("accuracy.py", "--smoke")
     for dataset, rows in (("SEED-IV", ("SVM EEG", "SVM EYE", "Concat", "Att")),
