@@ -275,13 +275,17 @@ def test_attention_weights(kernel):
     torch.testing.assert_close(actual, expected)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_dropout_mask_and_gradient(dtype):
-    """The CPU dropout keeps each element with probability 1 - p, scaled by 1 / (1 - p)."""
+@pytest.mark.parametrize("dtype, p", [(torch.float32, 0.25), (torch.float64, 0.25),
+                                      (torch.float32, 0.1)])
+def test_dropout_mask_and_gradient(dtype, p):
+    """The CPU dropout keeps each element with probability 1 - p, scaled by 1 / (1 - p).
+
+    p is rounded to a multiple of 2**-15 (exact for 0.25; 0.1 -> 3277 / 32768).
+    """
     from mne_mmvsstma.models._utils import Dropout
 
-    p = 0.25
     drop = Dropout(p).train()
+    p = round(p * 32768) / 32768
     x = torch.rand(200_000, dtype=dtype) + 1.0  # no zeros of its own
     x.requires_grad_(True)
     torch.manual_seed(0)
@@ -302,6 +306,11 @@ def test_dropout_mask_and_gradient(dtype):
     # independent elements: the masks of two halves are uncorrelated
     a, b = kept[::2].double(), kept[1::2].double()
     assert abs(torch.corrcoef(torch.stack([a, b]))[0, 1].item()) < 0.02
+    # an odd number of elements (half a draw left over) and a non-contiguous input
+    ones = torch.ones(7, 5, 3, dtype=dtype).transpose(0, 2)
+    y = drop(ones)
+    assert y.shape == (3, 5, 7)
+    torch.testing.assert_close(y[y != 0], torch.full_like(y[y != 0], 1 / (1 - p)))
 
 
 def test_dropout_falls_back_to_torch():
