@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -111,33 +113,37 @@ def test_run_protocol_seed_ensemble(seed_iv_root, tmp_path, monkeypatch):
     kw = dict(tables="2", n_train_trials=N_TRAIN, pretrain_epochs=1, model_kwargs=TINY,
               subjects=[1], plot=False, verbose=False)
     # each result averages the probabilities of one classifier per pretrained extractor
-    probas, evaluate = [], api.evaluate
+    # (fitted and evaluated per member, as soon as the member's extractors are trained)
+    fitted, evaluate = [], api.evaluate
 
     def spy(model, *args, **kwargs):
         res = evaluate(model, *args, **kwargs)
-        probas.append((model, res["proba"]))
+        fitted.append((model, res["proba"]))
         return res
 
     monkeypatch.setattr(api, "evaluate", spy)
     result = run_protocol(seed_iv_root, out_dir=out, ensemble=2, **kw)
     for name in ("pretrained_eeg.pt", "pretrained_eeg_1.pt", "pretrained_eye_1.pt"):
         assert (out / "models" / name).is_file(), name
-    assert len(probas) == 3 and len(result.results) == 3  # EEG, Concat, Att
+    assert len(fitted) == 2 * 3 and len(result.results) == 3  # EEG, Concat, Att
     test = split_recording(read_recordings(seed_iv_root, subjects=[1])[0], N_TRAIN,
                            fill_eye="interpolate")[1]
+    assert [m.random_state for m, _ in fitted] == [0, 0, 0, 1, 1, 1]  # member by member
     first = []
-    for members, proba in probas:
-        assert isinstance(members, list) and len(members) == 2
-        assert [m.random_state for m in members] == [0, 1]
-        each = [api.predict_proba(m, [test])[0] for m in members]
-        np.testing.assert_allclose(proba, (each[0] + each[1]) / 2, rtol=1e-6)
-        assert not np.allclose(each[0], each[1])  # two different members
-        first.append(each[0])
+    for (m0, p0), (m1, p1), (_, row) in zip(fitted[:3], fitted[3:], result.results.iterrows()):
+        assert not isinstance(m0, list) and type(m0) is type(m1)
+        assert not np.allclose(p0, p1)  # two different members
+        # the ensemble of the two, evaluated by the public API
+        ens = evaluate([m0, m1], [test], verbose=False)
+        np.testing.assert_allclose(ens["proba"], (p0 + p1) / 2, rtol=1e-6)
+        assert row["accuracy"] == ens["accuracy"]
+        assert json.loads(row["confusion_matrix"]) == ens["confusion_matrix"].tolist()
+        first.append(p0)
     # member 0 is the plain run
-    probas.clear()
+    fitted.clear()
     run_protocol(seed_iv_root, ensemble=1, **kw)
-    for (model, proba), member0 in zip(probas, first):
-        assert not isinstance(model, list)
+    assert len(fitted) == 3
+    for (_, proba), member0 in zip(fitted, first):
         np.testing.assert_allclose(proba, member0, rtol=1e-6)
     monkeypatch.setattr(api, "evaluate", evaluate)
     # resume is bound to the ensemble size
@@ -167,11 +173,39 @@ def test_run_protocol_n_jobs_equals_one_process(seed_iv_root, tmp_path):
             run_protocol(seed_iv_root, n_jobs=bad, **kw)
 
 
+def _nap(seconds, pretrained=None):
+    import time
+
+    time.sleep(seconds)
+    return seconds, pretrained
+
+
+def test_run_tasks_starts_each_fit_when_its_extractors_are_ready():
+    """A fit waits only for the results it needs; a free process takes the next ready task."""
+    from mne_mmvsstma.protocol.runner import _run_tasks, _Task
+
+    tasks = [_Task("slow", _nap, (3.0,), {}), _Task("fast", _nap, (0.2,), {}),
+             _Task("on fast", _nap, (0.2,), {}, {"eeg": "fast"}),
+             _Task("on slow", _nap, (0.2,), {}, {"eeg": "slow", "eye": "fast"})]
+    done = {}
+    order = [(task.key, result) for task, result, _ in _run_tasks(2, tasks, done)]
+    # the fit on the fast extractor ran while the slow one still trained
+    assert [key for key, _ in order] == ["fast", "on fast", "slow", "on slow"]
+    assert dict(order)["on fast"] == (0.2, {"eeg": (0.2, None)})
+    assert dict(order)["on slow"] == (0.2, {"eeg": (3.0, None), "eye": (0.2, None)})
+    assert set(done) == {t.key for t in tasks}
+    # one job: here, in order; results of an earlier run count as done
+    done = {"slow": "loaded"}
+    order = [(t.key, r) for t, r, _ in _run_tasks(1, tasks[1:], done)]
+    assert order == [("fast", (0.2, None)), ("on fast", (0.2, {"eeg": (0.2, None)})),
+                     ("on slow", (0.2, {"eeg": "loaded", "eye": (0.2, None)}))]
+    with pytest.raises(RuntimeError, match="wait for results that no task computes"):
+        list(_run_tasks(1, tasks[2:], {}))
+
+
 @pytest.mark.parametrize("dataset, members", [("SEED-IV", 3), ("SEED", 5)])
 def test_run_protocol_default_ensemble(dataset, members, seed_iv_root, tmp_path):
     """ensemble=None takes the dataset's recipe (SEED: five members, SEED-IV: three)."""
-    import json
-
     from mne_mmvsstma.datasets import simulate_seed
 
     root = seed_iv_root if dataset == "SEED-IV" else simulate_seed(

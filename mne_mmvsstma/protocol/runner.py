@@ -357,37 +357,36 @@ def member_seeds(random_state, ensemble):
     return check_random_state(random_state).integers(2**31, size=ensemble).tolist()
 
 
-def _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs, eye_model_kwargs, seeds):
+def _member_results(specs, train, test, *, pretrained, seed, fit_kwargs, model_kwargs,
+                    eye_model_kwargs):
+    """Test results of one member of the seed ensemble for every neural-network spec.
+
+    ``pretrained``: ``{modality: extractor}`` of this member (``None`` for
+    randomly initialised encoders). Returns ``{spec: evaluate(...) dict}``.
+    """
     from ..training.api import evaluate, finetune
 
     fit_kwargs = dict(fit_kwargs)
     extra = fit_kwargs.pop("classifier_kwargs", None) or {}
     fusion_dim = fit_kwargs.pop("fusion_dim", None)
-    if spec.kind in ("concat", "attention"):
-        fusion, modality = spec.kind, None
-        fit_kwargs["fusion_dim"] = fusion_dim
-        arch = model_kwargs
-    else:
-        fusion, modality = None, spec.kind
-        arch = eye_model_kwargs if spec.kind == "eye" else model_kwargs
-    members = []
-    for k, seed in enumerate(seeds):  # one classifier per member of the seed ensemble
-        if not spec.pretrained:
-            model = None
-        elif fusion is not None:
-            model = {"eeg": pretrained["eeg"][k], "eye": pretrained["eye"][k]}
+    out = {}
+    for spec in specs:
+        if spec.kind in ("concat", "attention"):
+            fusion, modality, arch = spec.kind, None, model_kwargs
+            kw = dict(fit_kwargs, fusion_dim=fusion_dim)
+            model = None if pretrained is None else {m: pretrained[m] for m in ("eeg", "eye")}
         else:
-            model = pretrained[spec.kind][k]
-        members.append(finetune(
+            fusion, modality, kw = None, spec.kind, fit_kwargs
+            arch = eye_model_kwargs if spec.kind == "eye" else model_kwargs
+            model = None if pretrained is None else pretrained[spec.kind]
+        clf = finetune(
             [train], model=model, modality=modality, fusion=fusion, n_labels=spec.n_labels,
             mask_ratio=spec.mask_ratio, model_kwargs=None if spec.pretrained else arch,
-            **dict(fit_kwargs, random_state=seed), **extra, verbose=False,
-        ))
-    res = evaluate(members if len(members) > 1 else members[0], [test],
-                   mask_ratio=spec.mask_ratio, verbose=False)
-    res["n_train"] = len(train.labels)
-    res["n_labeled"] = _n_labeled(train, spec, fit_kwargs)
-    return res
+            **dict(kw, random_state=seed), **extra, verbose=False,
+        )
+        res = evaluate(clf, [test], mask_ratio=spec.mask_ratio, verbose=False)
+        out[spec] = {k: res[k] for k in ("proba", "y_true", "classes")}
+    return out
 
 
 def _n_labeled(train, spec, fit_kwargs):
@@ -399,21 +398,36 @@ def _n_labeled(train, spec, fit_kwargs):
     return int(np.minimum(counts, spec.n_labels).sum())
 
 
-def _recording_results(rec, train, test, specs, *, dataset, pretrained, fit_kwargs,
-                       model_kwargs, eye_model_kwargs, seeds, svm_kernel, svm_C):
-    """The result rows of one recording for ``specs`` (table rows)."""
+def _svm_results(specs, train, test, *, svm_kernel, svm_C):
+    """``{spec: result}`` of the SVM baselines of one recording."""
     from .baselines import svm_baseline
+
+    return {spec: svm_baseline(train, test, modality=spec.kind[4:], kernel=svm_kernel, C=svm_C)
+            for spec in specs}
+
+
+def _recording_rows(rec, train, specs, svm, members, *, dataset, fit_kwargs):
+    """The result rows of one recording.
+
+    ``svm``: ``{spec: result}`` of the baselines; ``members``: per member of
+    the seed ensemble, ``{spec: result}`` of the neural networks, whose
+    probabilities are averaged (soft voting, as :func:`~mne_mmvsstma.evaluate`
+    of an ensemble).
+    """
+    from ..training.api import _scores
 
     cache, rows = {}, []
     for table, model_name, setting, spec in specs:
         if spec not in cache:  # identical configurations of several tables: fitted once
             if spec.kind.startswith("svm-"):
-                res = svm_baseline(train, test, modality=spec.kind[4:], kernel=svm_kernel,
-                                   C=svm_C)
-                res["n_train"] = res["n_labeled"] = len(train.labels)
+                res = dict(svm[spec], n_train=len(train.labels), n_labeled=len(train.labels))
             else:
-                res = _run_nn(spec, train, test, pretrained, fit_kwargs, model_kwargs,
-                              eye_model_kwargs, seeds)
+                parts = [m[spec] for m in members]
+                proba = parts[0]["proba"] if len(parts) == 1 else \
+                    np.mean([p["proba"] for p in parts], axis=0)
+                res = dict(_scores(proba, parts[0]["y_true"], parts[0]["classes"]),
+                           n_train=len(train.labels),
+                           n_labeled=_n_labeled(train, spec, fit_kwargs))
             cache[spec] = res
         res = cache[spec]
         rows.append(dict(
@@ -427,8 +441,18 @@ def _recording_results(rec, train, test, specs, *, dataset, pretrained, fit_kwar
     return rows
 
 
-def _needs_extractors(spec):
-    return spec.pretrained and not spec.kind.startswith("svm-")
+class _Task(NamedTuple):
+    """A fit of the protocol: ``fn(*args, **kwargs, pretrained={modality: result})``.
+
+    ``needs``: ``{modality: key}`` of the tasks (pretrainings) whose results
+    it takes as ``pretrained`` (it waits for them).
+    """
+
+    key: tuple
+    fn: object
+    args: tuple
+    kwargs: dict
+    needs: dict | None = None
 
 
 def _timed(fn, args, kwargs):
@@ -457,34 +481,75 @@ def _check_n_jobs(n_jobs):
     return n_jobs
 
 
-def _parallel(n_jobs, tasks):
-    """``(fn(*args, **kwargs), seconds)`` of every ``(fn, args, kwargs)`` task, in processes.
+def _run_tasks(n_jobs, tasks, done):
+    """Run ``tasks`` (in processes); yield ``(task, result, seconds)`` as each one ends.
 
-    A generator of the results in the order of ``tasks`` (the caller can write
-    each one as it arrives); a process takes the next task as soon as it is
-    free. With one job (or one task) everything runs in this process.
+    A task starts once the results it needs are in ``done`` (results of
+    earlier runs or of tasks here, added as they arrive); among the tasks
+    that can start, the first in ``tasks`` goes first. At most ``n_jobs``
+    tasks run at a time, each in a process with an equal share of this
+    process's torch threads; with one job everything runs here, in order.
+    A process is thus never idle while a task could run (e.g. the members
+    of an ensemble whose extractors are ready are fitted while the last
+    extractor still trains).
     """
+    import concurrent.futures as cf
+
+    pending = list(tasks)
+
+    def ready():
+        for i, task in enumerate(pending):
+            if all(key in done for key in (task.needs or {}).values()):
+                return pending.pop(i)
+        return None
+
+    def call(task):
+        kwargs = task.kwargs
+        if task.needs is not None:
+            kwargs = dict(kwargs, pretrained={m: done[key] for m, key in task.needs.items()})
+        return task.fn, task.args, kwargs
+
     if n_jobs == 1 or len(tasks) <= 1:
-        return (_timed(*task) for task in tasks)
+        while pending:
+            task = ready()
+            if task is None:
+                raise RuntimeError(f"Protocol tasks wait for results that no task computes: "
+                                   f"{[t.key for t in pending]}")
+            result, seconds = _timed(*call(task))
+            done[task.key] = result
+            yield task, result, seconds
+        return
     import torch
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import effective_n_jobs
+    from joblib.externals.loky import get_reusable_executor
 
     n_jobs = min(effective_n_jobs(n_jobs), len(tasks))
     threads = max(1, torch.get_num_threads() // n_jobs)
     logger.info(f"Running {len(tasks)} fits in {n_jobs} processes, {threads} torch "
                 f"thread(s) each")
-    return _pooled(Parallel(n_jobs=n_jobs, return_as="generator"),
-                   (delayed(_in_process)(threads, *task) for task in tasks))
-
-
-def _pooled(parallel, calls):
-    """The results of ``parallel(calls)``, one at a time."""
-    with warnings.catch_warnings():
-        # loky replaces a worker whose memory grew by more than 300 MB after a task (its
-        # leak protection) and warns; no task is lost
-        warnings.filterwarnings("ignore", "A worker stopped while some jobs were given",
-                                UserWarning)
-        yield from parallel(calls)
+    executor = get_reusable_executor(max_workers=n_jobs, timeout=300)
+    running = {}
+    try:
+        with warnings.catch_warnings():
+            # loky replaces a worker whose memory grew by more than 300 MB after a task (its
+            # leak protection) and warns; no task is lost
+            warnings.filterwarnings("ignore", "A worker stopped while some jobs were given",
+                                    UserWarning)
+            while pending or running:
+                while len(running) < n_jobs and (task := ready()) is not None:
+                    running[executor.submit(_in_process, threads, *call(task))] = task
+                if not running:
+                    raise RuntimeError(f"Protocol tasks wait for results that no task "
+                                       f"computes: {[t.key for t in pending]}")
+                finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in finished:
+                    task = running.pop(future)
+                    result, seconds = future.result()
+                    done[task.key] = result
+                    yield task, result, seconds
+    finally:
+        for future in running:
+            future.cancel()
 
 
 @verbose
@@ -604,10 +669,13 @@ def run_protocol(
         ``results.csv`` (every file is replaced whole, never half-written).
     %(device)s
     n_jobs : int
-        Processes (:class:`joblib.Parallel`) for the independent fits: the
-        pretraining of every modality and ensemble member, queued before the
-        fits that need no extractor (SVM, random encoders), then the other
-        fits of every recording. Each process gets an equal share of this process's torch
+        Processes (loky, the executor of :class:`joblib.Parallel`) for the
+        independent fits: the pretraining of every modality and ensemble
+        member first, then the fits that need no extractor (SVM, random
+        encoders), then per recording and ensemble member the fits on that
+        member's extractors, each started as soon as its extractors are
+        trained (no process waits for the last extractor while there is work).
+        Each process gets an equal share of this process's torch
         threads (at least one); on CPU, two single-thread processes train
         about 1.5 times faster than one process with two threads. ``-1``:
         one per CPU core. 1 (default) runs everything here. Results equal
@@ -703,21 +771,24 @@ def run_protocol(
         return [r for r in rows
                 if (r[0], r[1], r[2], rec.subject, rec.session) not in done_keys]
 
-    # pretraining (training parts of all recordings)
-    pretrained = {"eeg": [None] * ensemble, "eye": [None] * ensemble}
+    # the tasks, in the order they start when several can: every pretraining (training
+    # parts of all recordings), the fits that need no extractor (SVM, random encoders: they
+    # keep the processes busy while the last extractors train), then per member of the
+    # ensemble the fits on its extractors (they start as soon as those are there)
     model_kwargs = dict(model_kwargs or {})
     eye_model_kwargs = dict(model_kwargs if eye_model_kwargs is None else eye_model_kwargs)
     kinds = {s.kind for rec in recs for (_, _, _, s) in todo(rec) if s.pretrained}
     need_pre = {m for m in ("eeg", "eye") if m in kinds or kinds & {"concat", "attention"}}
-    jobs = []
+    train_parts = [tr for tr, _ in splits]
+    results_done, tasks, fnames = {}, [], {}
     for modality, (k, seed) in itertools.product(sorted(need_pre), enumerate(seeds)):
         name = f"pretrained_{modality}{f'_{k}' if k else ''}.pt"  # member 0: the plain name
-        fname = None if out_dir is None else out_dir / "models" / name
+        fname = fnames[modality, k] = None if out_dir is None else out_dir / "models" / name
         if resume and fname is not None and fname.exists():
-            pretrained[modality][k] = load_model(fname)
+            results_done["pretrain", modality, k] = load_model(fname)
             logger.info(f"Loaded the pretrained {modality} extractor from {fname}")
             continue
-        jobs.append((modality, k, fname, dict(
+        tasks.append(_Task(("pretrain", modality, k), pretrain, (train_parts,), dict(
             modality=modality, mask_ratio=pretrain_mask_ratio, n_epochs=pretrain_epochs,
             batch_size=pretrain_batch_size,
             model_kwargs=model_kwargs if modality == "eeg" else eye_model_kwargs,
@@ -728,53 +799,61 @@ def run_protocol(
     fit_kwargs = dict(n_epochs=finetune_epochs, batch_size=batch_size, patience=patience,
                       n_labels_per=n_labels_per, device=device, random_state=random_state,
                       fusion_dim=fusion_dim, classifier_kwargs=classifier_kwargs)
-    row_kwargs = dict(dataset=dataset, fit_kwargs=fit_kwargs, model_kwargs=model_kwargs,
-                      eye_model_kwargs=eye_model_kwargs, seeds=seeds, svm_kernel=svm_kernel,
-                      svm_C=svm_C)
-
-    def row_tasks(with_extractors):
-        """Per recording: its rows that need (or do not need) the pretrained extractors."""
-        tasks = []
-        for rec, (train, test) in zip(recs, splits):
-            specs = [r for r in todo(rec) if _needs_extractors(r[3]) == with_extractors]
-            if specs:
-                tasks.append((_recording_results, (rec, train, test, specs),
-                              dict(row_kwargs, pretrained=pretrained if with_extractors
-                                   else None)))
-        return tasks
-
-    # the pretraining, then the fits that need no extractor (SVM, random encoders: they
-    # keep the processes busy while the last extractors train), then the others
-    train_parts = [tr for tr, _ in splits]
-    independent = row_tasks(False)
-    first = _parallel(n_jobs, [(pretrain, (train_parts,), kw) for *_, kw in jobs]
-                      + independent)
-    for (modality, k, fname, _), (est, seconds) in zip(jobs, first):
-        pretrained[modality][k] = est
-        member = f" {k + 1}/{ensemble}" if ensemble > 1 else ""
-        logger.info(f"Pretrained the {modality} extractor{member} in {seconds:.1f} s")
-        if fname is not None:
-            fname.parent.mkdir(exist_ok=True)
-            files.append(save_model(est, fname, overwrite=True))
+    nn_kwargs = dict(fit_kwargs=fit_kwargs, model_kwargs=model_kwargs,
+                     eye_model_kwargs=eye_model_kwargs)
+    parts, todo_rows = {}, {}  # per recording: the keys of its tasks, its rows
+    random_fits, pretrained_fits = [], []
+    for r, (rec, (train, test)) in enumerate(zip(recs, splits)):
+        todo_rows[r], parts[r] = todo(rec), []
+        specs = list(dict.fromkeys(spec for *_, spec in todo_rows[r]))
+        svm = [s for s in specs if s.kind.startswith("svm-")]
+        if svm:
+            tasks.append(_Task(("svm", r), _svm_results, (svm, train, test),
+                               dict(svm_kernel=svm_kernel, svm_C=svm_C)))
+            parts[r].append(("svm", r))
+        for pre, fits in ((False, random_fits), (True, pretrained_fits)):
+            nn = [s for s in specs if not s.kind.startswith("svm-") and s.pretrained == pre]
+            mods = {m for s in nn for m in
+                    (("eeg", "eye") if s.kind in ("concat", "attention") else (s.kind,))}
+            for k, seed in enumerate(seeds) if nn else ():
+                fits.append(_Task(
+                    ("nn", r, k, pre), _member_results, (nn, train, test),
+                    dict(nn_kwargs, seed=seed, **({} if pre else {"pretrained": None})),
+                    {m: ("pretrain", m, k) for m in sorted(mods)} if pre else None))
+                parts[r].append(fits[-1].key)
+    tasks += random_fits + sorted(pretrained_fits, key=lambda t: t.key[2])  # by member
 
     new_rows = []
     from tqdm.auto import tqdm
 
-    dependent = row_tasks(True)  # the extractors are all there now
-
-    def results_iter():
-        yield from first  # the rows without extractors
-        yield from _parallel(n_jobs, dependent)  # started once those are done
-
-    with tqdm(total=sum(len(t[1][3]) for t in independent + dependent), desc="protocol",
+    with tqdm(total=sum(len(todo_rows[r]) for r in parts if parts[r]), desc="protocol",
               leave=False, dynamic_ncols=True,
               disable=logger.getEffectiveLevel() > logging.INFO
               or not distributed.is_main_process()) as pbar:
-        for task, (rows_done, seconds) in zip(independent + dependent, results_iter()):
-            rec = task[1][0]
+        for task, result, seconds in _run_tasks(n_jobs, tasks, results_done):
+            if task.key[0] == "pretrain":
+                _, modality, k = task.key
+                member = f" {k + 1}/{ensemble}" if ensemble > 1 else ""
+                logger.info(f"Pretrained the {modality} extractor{member} in {seconds:.1f} s")
+                if fnames[modality, k] is not None:
+                    fnames[modality, k].parent.mkdir(exist_ok=True)
+                    files.append(save_model(result, fnames[modality, k], overwrite=True))
+                continue
+            r = task.key[1]
+            rec = recs[r]
+            logger.debug(f"sub-{rec.subject} ses-{rec.session}: {task.key[0]} fits"
+                         + (f" of member {task.key[2] + 1}" if task.key[0] == "nn" else "")
+                         + f" in {seconds:.1f} s")
+            if not all(key in results_done for key in parts[r]):
+                continue
+            members = [{} for _ in seeds]  # the recording is complete: its rows
+            for key in parts[r]:
+                if key[0] == "nn":
+                    members[key[2]].update(results_done.pop(key))
+            rows_done = _recording_rows(rec, splits[r][0], todo_rows[r],
+                                        results_done.pop(("svm", r), {}), members,
+                                        dataset=dataset, fit_kwargs=fit_kwargs)
             new_rows.extend(rows_done)
-            logger.debug(f"sub-{rec.subject} ses-{rec.session}: {len(rows_done)} results in "
-                         f"{seconds:.1f} s")
             if results_csv is not None and distributed.is_main_process():
                 atomic_write_text(pd.DataFrame(done + new_rows, columns=columns)
                                   .to_csv(index=False), results_csv)

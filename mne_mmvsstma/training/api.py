@@ -461,6 +461,30 @@ def _check_ensemble(model):
     return list(model)
 
 
+def _scores(proba, y, classes):
+    """What :func:`evaluate` reports of class probabilities ``proba`` for labels ``y``."""
+    from sklearn.metrics import confusion_matrix
+
+    classes = np.asarray(classes)
+    y = check_labels(y, "y")
+    if len(y) != len(proba):
+        raise ValueError(f"y has {len(y)} labels but X has {len(proba)} windows")
+    unknown = np.setdiff1d(np.unique(y), classes)
+    if len(unknown):
+        raise ValueError(f"y holds labels {unknown.tolist()} unseen in training (classes_ = "
+                         f"{classes.tolist()})")
+    y_pred = classes[proba.argmax(axis=1)]
+    return {
+        "accuracy": float(np.mean(y_pred == y)),
+        "y_true": y,
+        "y_pred": y_pred,
+        "proba": proba,
+        "classes": classes,
+        "confusion_matrix": confusion_matrix(y, y_pred, labels=classes),
+        "n_samples": int(len(y)),
+    }
+
+
 @verbose
 @fill_doc
 def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, trial_ids=None,
@@ -497,33 +521,14 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
         predicted), ``n_samples`` and, for attention fusion, ``attention``
         (mean EEG / eye fusion weights).
     """
-    from sklearn.metrics import confusion_matrix
-
     proba, found = predict_proba(model, X, X_eye=X_eye, mask_ratio=mask_ratio,
                                  n_windows=n_windows, trial_ids=trial_ids, fill_eye=fill_eye,
                                  batch_size=batch_size)
     members = list(model) if isinstance(model, (list, tuple)) else [model]  # checked above
-    classes = np.asarray(members[0].classes_)
     y = found if y is None else y
     if y is None:
         raise ValueError("y is required to evaluate array inputs")
-    y = check_labels(y, "y")
-    if len(y) != len(proba):
-        raise ValueError(f"y has {len(y)} labels but X has {len(proba)} windows")
-    unknown = np.setdiff1d(np.unique(y), classes)
-    if len(unknown):
-        raise ValueError(f"y holds labels {unknown.tolist()} unseen in training (classes_ = "
-                         f"{classes.tolist()})")
-    y_pred = classes[proba.argmax(axis=1)]
-    out = {
-        "accuracy": float(np.mean(y_pred == y)),
-        "y_true": y,
-        "y_pred": y_pred,
-        "proba": proba,
-        "classes": classes,
-        "confusion_matrix": confusion_matrix(y, y_pred, labels=classes),
-        "n_samples": int(len(y)),
-    }
+    out = _scores(proba, y, members[0].classes_)
     attention = [m.last_attention_.mean(axis=0) for m in members
                  if getattr(m, "last_attention_", None) is not None]
     if attention:
