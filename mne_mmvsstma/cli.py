@@ -246,7 +246,7 @@ def build_parser():
     p.add_argument("--session", type=POS_INT, required=True)
     p.add_argument("--split", choices=["test", "train", "all"], default="test")
     p.add_argument("--batch-size", type=POS_INT, default=None,
-                   help="windows per prediction batch (default 256)")
+                   help="windows per prediction batch (default 64 on CPU, 256 on GPUs)")
     p.add_argument("--mask-ratio", type=RATIO, default=None,
                    help="default: the mask ratio the model was trained with")
     _add_common(p)

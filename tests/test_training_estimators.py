@@ -87,6 +87,19 @@ def test_pretrainer_fit_transform_score_and_clone_keeps_weights():
         assert torch.equal(a, b)
 
 
+def test_prediction_batches_default_to_64_windows_on_cpu():
+    """Predictions run in cache-sized batches on CPU; the batch size changes no result."""
+    eeg, _, y, groups = _data()
+    clf = EmotionClassifier(modality="eeg", **dict(FIT, max_epochs=1)).fit(eeg, y, groups)
+    assert clf._valid_batch_size() == 64
+    batches = [len(xb) for xb, _ in clf.get_iterator(clf.get_dataset(eeg))]
+    assert len(eeg) == 90 and batches == [64, 26]
+    proba = clf.predict_proba(eeg)
+    clf.iterator_valid__batch_size = 256
+    assert clf._valid_batch_size() == 256
+    np.testing.assert_allclose(clf.predict_proba(eeg), proba, rtol=1e-5, atol=1e-7)
+
+
 def test_cross_val_score_grouped_by_trial(routing):
     eeg, _, y, groups = _data()
     clf = EmotionClassifier(**FIT).set_fit_request(groups=True)

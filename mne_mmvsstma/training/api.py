@@ -387,7 +387,8 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
     %(fill_eye)s
     batch_size : int | None
         Windows per prediction batch (``None``: the classifier's
-        ``iterator_valid__batch_size``, 256 by default).
+        ``iterator_valid__batch_size``: by default 64 on CPU, 256 on other
+        devices).
     %(verbose)s
 
     Returns
