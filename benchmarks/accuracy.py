@@ -129,6 +129,7 @@ def main(argv=None):
     recipe = dict(RECIPE, pretrain_mask_ratio=args.mask_ratio)
     print(f"Model: MV-SSTMA {ARCH}; recipe {recipe}; simulated session 1, "
           f"{args.subjects} subjects, {lengths}")
+    t_start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in args.datasets.split(","):
             epochs = DATASETS[dataset][2] if args.pretrain_epochs is None else args.pretrain_epochs
@@ -155,6 +156,8 @@ def main(argv=None):
                     for cm in grp["confusion_matrix"])
                 print(f"{_row_name(table, name, setting):<34}{acc.mean():>8.1f}"
                       f"{acc.std():>7.1f}{acc.min():>7.1f}{acc.max():>7.1f}{collapsed:>11d}")
+    minutes, seconds = divmod(round(time.perf_counter() - t_start), 60)
+    print(f"\nTotal: {minutes} min {seconds} s")
 
 
 if __name__ == "__main__":

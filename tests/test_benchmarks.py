@@ -4,6 +4,7 @@ Only that they run and report is checked; their numbers are never asserted.
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,6 +93,7 @@ def test_accuracy_benchmark_runs():
         assert f"\n{dataset}: 2 subject-sessions" in out, out
         for row in rows + ("MV-SSTMA-EEG (w/o pretraining)", "MV-SSTMA-EEG (pretrained)"):
             assert any(line.startswith(row) for line in out.splitlines()), (row, out)
+    assert re.search(r"\nTotal: \d+ min \d+ s\n", out), out
 
 
 def test_gpu_script_smoke_mode_runs_on_cpu():

@@ -362,7 +362,9 @@ def _member_results(specs, train, test, *, pretrained, seed, fit_kwargs, model_k
     """Test results of one member of the seed ensemble for every neural-network spec.
 
     ``pretrained``: ``{modality: extractor}`` of this member (``None`` for
-    randomly initialised encoders). Returns ``{spec: evaluate(...) dict}``.
+    randomly initialised encoders). Returns ``{spec: result}``, the
+    ``proba``, ``y_true`` and ``classes`` of :func:`~mne_mmvsstma.evaluate`
+    on the test part.
     """
     from ..training.api import evaluate, finetune
 
