@@ -425,8 +425,7 @@ def _recording_rows(rec, train, specs, svm, members, *, dataset, fit_kwargs):
                 res = dict(svm[spec], n_train=len(train.labels), n_labeled=len(train.labels))
             else:
                 parts = [m[spec] for m in members]
-                proba = parts[0]["proba"] if len(parts) == 1 else \
-                    np.mean([p["proba"] for p in parts], axis=0)
+                proba = np.mean([p["proba"] for p in parts], axis=0)  # one member: itself
                 res = dict(_scores(proba, parts[0]["y_true"], parts[0]["classes"]),
                            n_train=len(train.labels),
                            n_labeled=_n_labeled(train, spec, fit_kwargs))

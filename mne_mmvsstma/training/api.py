@@ -409,7 +409,7 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
     members = _check_ensemble(model)
     Xt, labels = _test_inputs(members, X, X_eye, trial_ids, fill_eye, n_windows)
     probas = [_proba(m, Xt, mask_ratio, batch_size) for m in members]
-    return (probas[0] if len(probas) == 1 else np.mean(probas, axis=0)), labels
+    return np.mean(probas, axis=0), labels  # one member: its probabilities exactly
 
 
 def _proba(model, Xt, mask_ratio, batch_size):

@@ -105,39 +105,6 @@ def _batch(batch):
     return batch
 
 
-class EpochSampler(torch.utils.data.Sampler):
-    """Seeded permutation of the windows, a new one every epoch, sharded over processes.
-
-    Epoch ``e`` uses the permutation drawn from ``(seed, e)``; process ``r`` of
-    ``w`` takes positions ``r, r + w, ...`` of it, so the ``w`` per-process
-    batches of one step hold the windows of one single-process batch. The
-    order depends only on the seed and the epoch number, which makes a resumed
-    fit draw the same batches as an uninterrupted one.
-    """
-
-    def __init__(self, n, *, seed, epoch=0, shuffle=True, rank=0, world_size=1):
-        self.n = int(n)
-        self.seed = int(seed)
-        self.epoch = int(epoch)
-        self.shuffle = shuffle
-        self.rank = rank
-        self.world_size = world_size
-
-    def __len__(self):
-        return math.ceil(self.n / self.world_size)
-
-    def __iter__(self):
-        if self.shuffle:
-            order = np.random.default_rng([self.seed, self.epoch]).permutation(self.n)
-        else:
-            order = np.arange(self.n)
-        self.epoch += 1
-        total = len(self) * self.world_size
-        if total > self.n:  # pad so that every process takes the same number of steps
-            order = np.concatenate([order, order[: total - self.n]])
-        return iter(order[self.rank::self.world_size].tolist())
-
-
 class TrialSplit:
     """Hold out whole training trials for validation (a skorch ``train_split``).
 
@@ -353,11 +320,13 @@ class _MVSSTMANet:
             if self.batch_size % world:
                 raise ValueError(f"batch_size={self.batch_size} must be divisible by the "
                                  f"number of processes ({world})")
-            # the epochs already in the history (a resumed fit) set the first permutation
-            sampler = EpochSampler(len(dataset), seed=self._seed(1), epoch=len(self.history),
-                                   shuffle=self.get_params_for("iterator_train").get(
-                                       "shuffle", True),
-                                   rank=distributed.rank(), world_size=world)
+            # process r of w takes positions r, r + w, ... of the epoch's permutation, so the
+            # w per-process batches of one step hold the windows of one single-process batch;
+            # run_single_epoch sets the epoch (the permutation depends on the seed and the
+            # epoch number only: a resumed fit draws the batches of an uninterrupted one)
+            sampler = torch.utils.data.DistributedSampler(
+                dataset, num_replicas=world, rank=distributed.rank(), seed=self._seed(1),
+                shuffle=self.get_params_for("iterator_train").get("shuffle", True))
             batch_size = self.batch_size // world
         else:
             sampler = torch.utils.data.SequentialSampler(dataset)
@@ -400,7 +369,9 @@ class _MVSSTMANet:
         """One pass over ``iterator``; batch losses reach the host once, at the end."""
         if iterator is None:
             return
-        if not training:
+        if training:
+            iterator.sampler.set_epoch(len(self.history) - 1)
+        else:
             self.eval_generator_ = self._generator()
         losses, sizes, correct = [], [], []
         for batch in iterator:
