@@ -301,6 +301,82 @@ def test_resume_refuses_a_checkpoint_of_other_data(tmp_path):
 
 
 # ---------------------------------------------------------------------------
+# training further: partial_fit and warm_start
+
+
+def _state(est):
+    return {k: v.clone() for k, v in est.module_.state_dict().items()}
+
+
+def test_partial_fit_trains_the_fitted_classifier_further():
+    eeg, _, y, groups = _data()
+    labels = np.array([-1, 0, 1])[y]  # any integer coding
+    clf = EmotionClassifier(**FIT).fit(eeg, labels, groups=groups)
+    scalers, layer = clf.scalers_, clf.module_.final_layer.weight.detach().clone()
+    # with a negligible lr (Adam's steps are about lr), the weights stay: no new linear probe
+    clf.set_params(lr=1e-9)
+    clf.partial_fit(eeg[groups < 6], labels[groups < 6], groups=groups[groups < 6])
+    assert len(clf.history) == 2 * FIT["max_epochs"]
+    assert [h["epoch"] for h in clf.history] == list(range(1, 9))
+    assert clf.scalers_ is scalers and clf.classes_.tolist() == [-1, 0, 1]
+    torch.testing.assert_close(clf.module_.final_layer.weight, layer, rtol=0, atol=1e-6)
+    before = _state(clf)
+    clf.set_params(lr=1e-2)
+    clf.partial_fit(eeg, labels, classes=[1, 0, -1], groups=groups)
+    assert len(clf.history) == 12
+    assert not torch.equal(clf.module_.final_layer.weight, before["final_layer.weight"])
+    assert set(clf.predict(eeg)) <= {-1, 0, 1}
+    # the added epochs draw new window orders: the same epochs again train differently
+    other = EmotionClassifier(**FIT).fit(eeg, labels, groups=groups)
+    assert other.history[:, "train_loss"] != clf.history[8:, "train_loss"]
+
+
+def test_partial_fit_of_an_unfitted_estimator_is_fit():
+    eeg, _, y, groups = _data()
+    a = EmotionClassifier(**FIT).partial_fit(eeg, y, groups=groups)
+    b = EmotionClassifier(**FIT).fit(eeg, y, groups=groups)
+    assert a.history[:, "train_loss"] == b.history[:, "train_loss"]
+    for va, vb in zip(_state(a).values(), _state(b).values()):
+        assert torch.equal(va, vb)
+
+
+def test_warm_start_fit_continues_and_pretrainer_relearns_its_whitening():
+    eeg, _, y, groups = _data()
+    pre = Pretrainer(n_decoder_layers=1, warm_start=True, **FIT).fit(eeg[:45])
+    scaler, white = pre.scalers_["eeg"], pre.whitening_
+    pre.fit(eeg[45:])  # warm start: further training, the scaler of the first fit
+    assert len(pre.history) == 8 and pre.scalers_["eeg"] is scaler
+    assert not np.allclose(pre.whitening_[1], white[1])  # learned again on the new encoder
+    assert pre.transform(eeg).shape == (len(eeg), pre.module_.feature_dim)
+    cold = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg[:45])
+    cold.fit(eeg[45:])  # no warm start: a new fit
+    assert len(cold.history) == 4
+
+
+def test_partial_fit_bad_input(tmp_path):
+    eeg, eye, y, groups = _data()
+    clf = EmotionClassifier(**FIT).fit(eeg, y, groups=groups)
+    with pytest.raises(ValueError, match=r"labels \[7\] unseen in the first fit"):
+        clf.partial_fit(eeg, np.where(y == 2, 7, y), groups=groups)
+    with pytest.raises(ValueError, match="classes=.*but the classifier was fitted"):
+        clf.partial_fit(eeg, y, classes=[0, 1], groups=groups)
+    with pytest.raises(ValueError, match="y has 10 labels but X has 90 windows"):
+        clf.partial_fit(eeg, y[:10], groups=groups)
+    with pytest.raises(ValueError, match="y is required"):
+        clf.partial_fit(eeg, groups=groups)
+    with pytest.raises(ValueError, match="windows have shape"):
+        clf.partial_fit(eeg[:, :4], y, groups=groups)
+    with pytest.raises(ValueError, match="writes no checkpoint"):
+        clf.set_params(checkpoint_dir=tmp_path).partial_fit(eeg, y, groups=groups)
+    with pytest.raises(ValueError, match="schedule spans the max_epochs of the first fit"):
+        clf.set_params(checkpoint_dir=None, lr_schedule="cosine").partial_fit(
+            eeg, y, groups=groups)
+    with pytest.raises(ValueError, match="max_epochs >= 1"):
+        clf.set_params(lr_schedule=None, max_epochs=0).partial_fit(eeg, y, groups=groups)
+    assert len(clf.history) == FIT["max_epochs"]  # nothing trained
+
+
+# ---------------------------------------------------------------------------
 # model files
 
 

@@ -342,6 +342,10 @@ class _MVSSTMANet:
 
     def initialize_module(self):  # noqa: D102
         self.module_ = self._build_module().to(self.device)
+        self._make_train_task()
+        return self
+
+    def _make_train_task(self):
         # The training forward pass, as one module: what DDP wraps and, with compile=True,
         # what torch.compile compiles. It is not registered as a skorch module (it shares
         # module_'s parameters); module_ itself stays a plain, saveable network.
@@ -350,7 +354,6 @@ class _MVSSTMANet:
             task = torch.compile(task, **self.get_params_for("compile"))
         object.__setattr__(self, "train_task_",
                            distributed.wrap_ddp(task, torch.device(self.device)))
-        return self
 
     def torch_compile(self, module, name):
         """Keep ``module_`` and the criterion uncompiled (the training step is compiled)."""
@@ -435,28 +438,38 @@ class _MVSSTMANet:
         return torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else [])
 
     def _fit_seeded(self, X, y, groups, settings):
+        """Train on prepared data: a new network, or (``settings=None``) the fitted one further."""
         self.groups_fit_ = None if groups is None else np.asarray(groups)
         if self.groups_fit_ is not None and len(self.groups_fit_) != self._n(X):
             raise ValueError(f"groups has {len(self.groups_fit_)} entries but X has "
                              f"{self._n(X)} windows")
-        arrays = list(X.values()) if isinstance(X, dict) else [X]
-        # one seed for the whole fit (the package's random-state policy)
-        self.entropy_ = _entropy(self.random_state)
-        # what defines a run: the data, every parameter (the seed, the scaling...) and the
-        # weights of the starting point (a pretrained model or a given network)
-        parts = {**settings, **{k: repr(v) for k, v in self.get_params(deep=False).items()
-                                if k not in ("callbacks", "verbose", "resume", "checkpoint_dir",
-                                             "pretrained", "module")}}
-        parts["data"] = hash_arrays(arrays + [y, self.groups_fit_])
-        parts["pretrained"] = module_hash(getattr(self, "pretrained", None))
-        parts["module"] = module_hash(self.module)
-        self.fingerprint_parts_ = parts
-        self.fingerprint_ = fingerprint([], parts)
+        if settings is not None:
+            arrays = list(X.values()) if isinstance(X, dict) else [X]
+            # one seed for the whole fit (the package's random-state policy)
+            self.entropy_ = _entropy(self.random_state)
+            # what defines a run: the data, every parameter (the seed, the scaling...) and
+            # the weights of the starting point (a pretrained model or a given network)
+            parts = {**settings, **{k: repr(v) for k, v in self.get_params(deep=False).items()
+                                    if k not in ("callbacks", "verbose", "resume",
+                                                 "checkpoint_dir", "pretrained", "module")}}
+            parts["data"] = hash_arrays(arrays + [y, self.groups_fit_])
+            parts["pretrained"] = module_hash(getattr(self, "pretrained", None))
+            parts["module"] = module_hash(self.module)
+            self.fingerprint_parts_ = parts
+            self.fingerprint_ = fingerprint([], parts)
+        # (a trailing underscore: skorch takes other attributes for parameters)
+        self._continuing_ = settings is None
         try:
             with self._fork_rng():
-                torch.manual_seed(self._seed(0))
-                NeuralNet.fit(self, X, y)
+                if self._continuing_:  # new dropout draws for the added epochs
+                    torch.manual_seed(self._seed(3 + len(self.history)))
+                    self._make_train_task()
+                else:
+                    torch.manual_seed(self._seed(0))
+                    self.initialize()
+                NeuralNet.partial_fit(self, X, y)
         finally:
+            self._continuing_ = False
             object.__setattr__(self, "train_task_", None)  # DDP wrappers do not pickle
             for _, cb in getattr(self, "callbacks_", []):
                 if isinstance(cb, ExactResume):
@@ -464,7 +477,58 @@ class _MVSSTMANet:
         # per-process batch-norm statistics (CPU): every process keeps rank 0's
         distributed.broadcast_buffers(self.module_)
         self.module_.eval()
+        self._after_training(X)
         return self
+
+    def _after_training(self, X):
+        """What a fit learns from the trained network (nothing by default)."""
+
+    def _is_fitted(self):
+        return getattr(self, "initialized_", False) and hasattr(self, "scalers_")
+
+    def partial_fit(self, X, y=None, classes=None, groups=None):
+        """Train a fitted estimator further: ``max_epochs`` more epochs on ``X``.
+
+        The network, its optimizer state and the fitted preprocessing
+        (``scalers_``) are kept, and for a classifier ``classes_`` and the
+        classification layer (no new linear probe); the epochs are appended to
+        ``history`` and draw new window orders and dropout. An estimator that
+        is not fitted yet is fitted (:meth:`fit`). With ``warm_start=True``,
+        :meth:`fit` of a fitted estimator continues the same way.
+
+        Parameters
+        ----------
+        X : ndarray | dict
+            Windows, as in :meth:`fit`.
+        y : array-like | None
+            Labels of a classifier (values of ``classes_``); ignored by a
+            :class:`Pretrainer`.
+        classes : array-like | None
+            scikit-learn's ``partial_fit`` argument; when given, it must equal
+            ``classes_`` (the classes are those of the first fit's labels).
+        groups : array-like, shape (N,) | None
+            Trial id of every window (for a :class:`TrialSplit` validation).
+
+        Returns
+        -------
+        self
+        """
+        if not self._is_fitted():
+            return self.fit(X, y, groups=groups)
+        if self.checkpoint_dir is not None:
+            raise ValueError(
+                "partial_fit trains a fitted estimator further and writes no checkpoint (a "
+                "continuation cannot be resumed); set checkpoint_dir=None, or fit anew")
+        if self.lr_schedule is not None:
+            raise ValueError(
+                f"partial_fit with lr_schedule={self.lr_schedule!r}: the schedule spans the "
+                "max_epochs of the first fit and ended at a learning rate of 0; continue "
+                "with lr_schedule=None")
+        self._check_params(min_epochs=1)
+        X, y = self._continuation_data(X, y, classes)
+        self._log(f"{type(self).__name__}: {self.max_epochs} more epochs on {self._n(X)} "
+                  f"windows (after {len(self.history)})")
+        return self._fit_seeded(X, y, groups, None)
 
     def _log(self, msg):
         if self.verbose and distributed.is_main_process():
@@ -733,6 +797,8 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         -------
         self : Pretrainer
         """
+        if self.warm_start and self._is_fitted():
+            return self.partial_fit(X, groups=groups)
         self._check_params(min_epochs=0)
         if self.max_epochs == 0:
             logger.warning("Pretrainer: max_epochs=0 initialises the network without training "
@@ -746,9 +812,14 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         self._log(f"Pretraining the {self.modality.upper()} extractor on {len(X)} windows "
                     f"{X.shape[1:]} (mask ratio {self.mask_ratio}, {self.max_epochs} epochs, "
                     f"device {_resolve_device(self.device)})")
-        self._fit_seeded(X, None, groups, {"kind": "pretrain"})
+        return self._fit_seeded(X, None, groups, {"kind": "pretrain"})
+
+    def _continuation_data(self, X, y, classes):
+        self.y_fit_ = None
+        return self._prepare(X, fit=False), None
+
+    def _after_training(self, X):
         self.whitening_ = self._learn_whitening(X)
-        return self
 
     def _learn_whitening(self, X):
         """``(mean, W)`` of the ZCA whitening of the encoder features of ``X``, or None."""
@@ -1251,6 +1322,8 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         -------
         self : EmotionClassifier
         """
+        if self.warm_start and self._is_fitted():
+            return self.partial_fit(X, y, groups=groups)
         # with a linear probe, max_epochs=0 is the probe alone
         self._check_params(min_epochs=0 if self.probe_C is not None else 1)
         Xp = self._prepare(X, fit=True)
@@ -1285,12 +1358,29 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             f"{_resolve_device(self.device)}")
         return self._fit_seeded(Xp, self.y_fit_, groups, {"kind": "finetune"})
 
+    def _continuation_data(self, X, y, classes):
+        Xp = self._prepare(X, fit=False)
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes={np.unique(classes).tolist()} but the classifier was "
+                             f"fitted with classes_={self.classes_.tolist()}")
+        if y is None:
+            raise ValueError("y is required (labels of the training windows)")
+        y = check_labels(y, "y")
+        if len(y) != self._n(Xp):
+            raise ValueError(f"y has {len(y)} labels but X has {self._n(Xp)} windows")
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise ValueError(f"y holds labels {unknown.tolist()} unseen in the first fit "
+                             f"(classes_ = {self.classes_.tolist()})")
+        self.y_fit_ = np.searchsorted(self.classes_, y)
+        return Xp, self.y_fit_
+
     def check_data(self, X, y):  # noqa: D102
         pass  # classes_ are set from the original labels in fit
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):  # noqa: D102
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        if self.probe_C is not None:
+        if self.probe_C is not None and not self._continuing_:
             self._fit_probe(X, y)
 
     def _features(self, X):
