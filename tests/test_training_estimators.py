@@ -353,6 +353,22 @@ def test_warm_start_fit_continues_and_pretrainer_relearns_its_whitening():
     assert len(cold.history) == 4
 
 
+def test_pickled_estimators_predict_the_same_and_train_further():
+    """scikit-learn's persistence (pickle / joblib) of fitted estimators."""
+    import pickle
+
+    eeg, eye, y, groups = _data()
+    X = {"eeg": eeg, "eye": eye}
+    pre = Pretrainer(modality="eye", n_decoder_layers=1, **FIT).fit(eye)
+    clf = EmotionClassifier(fusion="attention", pretrained={"eye": pre}, **FIT)
+    clf.fit(X, y, groups=groups)
+    for est, x, out in ((pre, eye, "transform"), (clf, X, "predict_proba")):
+        twin = pickle.loads(pickle.dumps(est))
+        np.testing.assert_array_equal(getattr(twin, out)(x), getattr(est, out)(x))
+        twin.partial_fit(x, None if est is pre else y, groups=groups)
+        assert len(twin.history) == 2 * FIT["max_epochs"]
+
+
 def test_partial_fit_bad_input(tmp_path):
     eeg, eye, y, groups = _data()
     clf = EmotionClassifier(**FIT).fit(eeg, y, groups=groups)
