@@ -384,6 +384,12 @@ def test_partial_fit_bad_input(tmp_path):
         clf.partial_fit(eeg[:, :4], y, groups=groups)
     with pytest.raises(ValueError, match="writes no checkpoint"):
         clf.set_params(checkpoint_dir=tmp_path).partial_fit(eeg, y, groups=groups)
+    # a checkpoint of the first fit is never touched by a continuation
+    ckpt = EmotionClassifier(**FIT, checkpoint_dir=tmp_path / "c").fit(eeg, y, groups=groups)
+    before = (tmp_path / "c" / "finetune.pt").read_bytes()
+    ckpt.set_params(checkpoint_dir=None).partial_fit(eeg, y, groups=groups)
+    assert len(ckpt.history) == 8
+    assert (tmp_path / "c" / "finetune.pt").read_bytes() == before
     with pytest.raises(ValueError, match="schedule spans the max_epochs of the first fit"):
         clf.set_params(checkpoint_dir=None, lr_schedule="cosine").partial_fit(
             eeg, y, groups=groups)

@@ -464,6 +464,8 @@ class _MVSSTMANet:
                 if self._continuing_:  # new dropout draws for the added epochs
                     torch.manual_seed(self._seed(3 + len(self.history)))
                     self._make_train_task()
+                    # callbacks of the current parameters (set_params after the fit)
+                    self.initialize_callbacks()
                 else:
                     torch.manual_seed(self._seed(0))
                     self.initialize()
@@ -492,9 +494,12 @@ class _MVSSTMANet:
         The network, its optimizer state and the fitted preprocessing
         (``scalers_``) are kept, and for a classifier ``classes_`` and the
         classification layer (no new linear probe); the epochs are appended to
-        ``history`` and draw new window orders and dropout. An estimator that
-        is not fitted yet is fitted (:meth:`fit`). With ``warm_start=True``,
-        :meth:`fit` of a fitted estimator continues the same way.
+        ``history`` and draw new window orders and dropout; a
+        :class:`Pretrainer` learns its ``whitening_`` again on ``X``. The
+        callbacks follow the current parameters (e.g. ``patience`` changed with
+        ``set_params``). An estimator that is not fitted yet is fitted
+        (:meth:`fit`). With ``warm_start=True``, :meth:`fit` of a fitted
+        estimator continues the same way.
 
         Parameters
         ----------
