@@ -348,8 +348,12 @@ def check_windows(X, name, modality):
     return np.ascontiguousarray(X, dtype=np.float32)
 
 
-def check_labels(labels, name="y"):
-    """Check that labels are finite integers and return them as int64."""
+def check_labels(labels, name="y", *, n=None, classes=None, seen="in training"):
+    """Check that labels are finite integers and return them as int64.
+
+    With ``n``, there must be one label per window; with ``classes``, every
+    label must be one of them (``seen`` says where they were seen).
+    """
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {labels.shape}")
@@ -360,4 +364,11 @@ def check_labels(labels, name="y"):
             raise ValueError(f"{name} must hold integer class labels")
     elif not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"{name} must hold integer class labels, got dtype {labels.dtype}")
+    if n is not None and len(labels) != n:
+        raise ValueError(f"{name} has {len(labels)} labels but X has {n} windows")
+    if classes is not None:
+        unknown = np.setdiff1d(np.unique(labels), classes)
+        if len(unknown):
+            raise ValueError(f"{name} holds labels {unknown.tolist()} unseen {seen} (classes_ = "
+                             f"{np.asarray(classes).tolist()})")
     return labels.astype(np.int64)

@@ -467,13 +467,7 @@ def _scores(proba, y, classes):
     from sklearn.metrics import confusion_matrix
 
     classes = np.asarray(classes)
-    y = check_labels(y, "y")
-    if len(y) != len(proba):
-        raise ValueError(f"y has {len(y)} labels but X has {len(proba)} windows")
-    unknown = np.setdiff1d(np.unique(y), classes)
-    if len(unknown):
-        raise ValueError(f"y holds labels {unknown.tolist()} unseen in training (classes_ = "
-                         f"{classes.tolist()})")
+    y = check_labels(y, "y", n=len(proba), classes=classes)
     y_pred = classes[proba.argmax(axis=1)]
     return {
         "accuracy": float(np.mean(y_pred == y)),

@@ -1333,9 +1333,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         self._check_params(min_epochs=0 if self.probe_C is not None else 1)
         Xp = self._prepare(X, fit=True)
         n = self._n(Xp)
-        y = check_labels(y, "y")
-        if len(y) != n:
-            raise ValueError(f"y has {len(y)} labels but X has {n} windows")
+        y = check_labels(y, "y", n=n)
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(f"y contains a single class ({classes.tolist()}); fine-tuning a "
@@ -1370,13 +1368,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
                              f"fitted with classes_={self.classes_.tolist()}")
         if y is None:
             raise ValueError("y is required (labels of the training windows)")
-        y = check_labels(y, "y")
-        if len(y) != self._n(Xp):
-            raise ValueError(f"y has {len(y)} labels but X has {self._n(Xp)} windows")
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if len(unknown):
-            raise ValueError(f"y holds labels {unknown.tolist()} unseen in the first fit "
-                             f"(classes_ = {self.classes_.tolist()})")
+        y = check_labels(y, "y", n=self._n(Xp), classes=self.classes_, seen="in the first fit")
         self.y_fit_ = np.searchsorted(self.classes_, y)
         return Xp, self.y_fit_
 
