@@ -100,11 +100,10 @@ def _drop_last_trials(path, prefix, keep):
 
 @pytest.mark.parametrize("dataset, prefix, n_full", [("SEED", "de_", 15),
                                                      ("SEED-IV", "de_", 24)])
-def test_fewer_trials_than_the_dataset_has(seed_root, seed_iv_root, tmp_path, dataset, prefix,
-                                           n_full):
-    src = seed_root if dataset == "SEED" else seed_iv_root
-    copy = tmp_path / "copy"
-    shutil.copytree(src, copy)
+def test_fewer_trials_than_the_dataset_has(tmp_path, dataset, prefix, n_full):
+    # the real trial lengths: a real folder (no marker) is checked against them
+    simulate = simulate_seed if dataset == "SEED" else simulate_seed_iv
+    copy = simulate(tmp_path / "copy", n_subjects=1, sessions=(1,), raw=False, verbose="error")
     (copy / SIMULATED_MARKER).unlink()  # as a real folder: the full count is expected
     path = _feature_file(copy, dataset)
     # an element-aligned cut: whole trailing trials are missing, the file is well formed

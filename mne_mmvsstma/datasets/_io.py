@@ -184,6 +184,58 @@ def check_trial_count(trials, n_full: int, *, fname, what: str, dataset: str,
         logger.info(msg)
 
 
+def check_window_counts(counts, expected, *, fname, what: str, dataset: str, session=None,
+                        sessions=None) -> None:
+    """Refuse trials whose number of feature windows differs from the dataset's.
+
+    The real files of a session have known window counts per trial (the
+    film clips of that session), so a file of another session copied into
+    this session's folder, which would silently get this session's labels,
+    is found here. A folder written by the simulators (marker file) has its
+    own trial lengths and is not checked.
+
+    Parameters
+    ----------
+    counts : sequence of int
+        Windows of trials 1, 2, ... of the file.
+    expected : sequence of int
+        The dataset's window counts of the trials of this session.
+    fname : path-like
+        The file (for the message).
+    what : str
+        The variables counted (e.g. ``"de_LDS"``).
+    dataset : str
+        Dataset name.
+    session : int | None
+        Session of the file (``None``: the counts are the same in every session).
+    sessions : dict of int to sequence of int | None
+        Window counts of every session, to name the session whose counts the
+        file has.
+    """
+    if simulated_trials(fname, dataset) is not None:
+        return
+    counts = [int(n) for n in counts]
+    bad = [(t, n, int(e)) for t, (n, e) in enumerate(zip(counts, expected), start=1) if n != e]
+    if not bad:
+        return
+    where = f"{dataset} session {session}" if session is not None else dataset
+    shown = ", ".join(f"trial {t}: {n} (expected {e})" for t, n, e in bad[:8])
+    if len(bad) > 8:
+        shown += f", ... ({len(bad) - 8} more)"
+    hint = (f" The file is not one of {where} (or it is damaged); its trials would get "
+            "wrong labels.")
+    for other, table in (sessions or {}).items():
+        if other != session and tuple(table[: len(counts)]) == tuple(counts):
+            hint = (f" These are the window counts of session {other}: the file belongs to "
+                    f"session {other}, not to the folder of session {session}, and would "
+                    "get the labels of the wrong session.")
+            break
+    raise ValueError(
+        f"{fname}: the {what} trials {[t for t, _, _ in bad]} have other numbers of windows "
+        f"than the trials of {where} ({shown}).{hint}"
+    )
+
+
 def list_mat_variables(fname, *, what: str = "MATLAB file") -> dict[str, tuple]:
     """Return ``{name: shape}`` of the variables of a .mat file without loading them.
 

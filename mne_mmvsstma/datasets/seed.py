@@ -33,6 +33,7 @@ from ._io import (
     FileTrials,
     check_eeg_array,
     check_trial_count,
+    check_window_counts,
     collect_eeg_trials,
     find_subject_files,
     list_mat_variables,
@@ -328,6 +329,8 @@ def read_seed_features(root, *, subjects=None, sessions=None, feature="de_LDS",
                 )
             blocks.append(np.asarray(arr, dtype=np.float64).transpose(1, 0, 2))
         n_windows = [len(block) for block in blocks]
+        check_window_counts(n_windows, SEED_N_WINDOWS, fname=path, what=feature,
+                            dataset=DATASET)
         recordings.append(
             FeatureRecording(
                 dataset=DATASET,

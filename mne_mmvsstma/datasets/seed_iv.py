@@ -32,6 +32,7 @@ from ._io import (
     FileTrials,
     check_eeg_array,
     check_trial_count,
+    check_window_counts,
     collect_eeg_trials,
     find_session_folders,
     find_subject_files,
@@ -358,6 +359,9 @@ def read_seed_iv_features(
         )
         _check_n_trials(len(eeg_trials), len(labels), fname=path, what=feature, session=session,
                         allow_partial=allow_partial)
+        check_window_counts([arr.shape[1] for _, _, arr in eeg_trials],
+                            SEED_IV_N_WINDOWS[session], fname=path, what=feature,
+                            dataset=DATASET, session=session, sessions=SEED_IV_N_WINDOWS)
         trial_ids, window_labels = _trial_table(eeg_trials, labels)
         eeg_data = np.concatenate([arr.transpose(1, 0, 2) for _, _, arr in eeg_trials])
         eye_data = None
