@@ -110,3 +110,47 @@ def test_gpu_script_smoke_mode_runs_on_cpu():
     for step in ("(a) model throughput", "(b) protocol time", "(c) DE"):
         assert f"::: {step}" in out, out
     assert "Tables 1-2:" in out and "Tables 1-4 (extrapolated" in out, out
+
+
+def test_real_accuracy_benchmark_smoke():
+    """The real-data benchmark's table on a simulated folder: every row, both sessions' columns."""
+    out = _run("real_accuracy.py", "--smoke", "--sessions", "1", "--n-jobs", "1",
+               "--threads", "1")
+    rows = ("SVM-EEG", "SVM-EYE", "SVM-Concat", "LDA-EEG", "Logistic-EEG (whitened)",
+            "MV-SSTMA-EEG (w/o pretraining)", "MV-SSTMA-EEG (pretrained)",
+            "MV-SSTMA-EYE (w/o pretraining)", "MV-SSTMA-EYE (pretrained)", "Concat", "Att")
+    lines = out.splitlines()
+    for row in rows:
+        assert sum(line.startswith(f"{row} ") for line in lines) == 1, (row, out)
+    assert "session 1: 2 recordings" in out, out
+    assert re.search(r"\nTotal: \d+ min \d+ s\n", out), out
+
+
+def _run_failing(script, *args, env=None):
+    proc = subprocess.run([sys.executable, str(BENCH / script), *args], cwd=BENCH,
+                          env=dict(os.environ, **(env or {})), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    return proc.stderr
+
+
+def test_real_accuracy_benchmark_missing_or_incomplete_folder(tmp_path):
+    """No folder, a missing one or an incomplete one: an error naming what is missing and how
+    to build it; session 3 (the final judge) is refused."""
+    env = {k: v for k, v in os.environ.items() if k != "MMV_SEED_IV_ROOT"}
+    proc = subprocess.run([sys.executable, str(BENCH / "real_accuracy.py")], cwd=BENCH,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "MMV_SEED_IV_ROOT is not set" in proc.stderr
+    assert "doc/real_data.rst" in proc.stderr
+    err = _run_failing("real_accuracy.py", env={"MMV_SEED_IV_ROOT": str(tmp_path / "nope")})
+    assert f"MMV_SEED_IV_ROOT={tmp_path / 'nope'} is not a folder" in err
+    eeg = tmp_path / "eeg_feature_smooth" / "1"
+    eeg.mkdir(parents=True)
+    for k in range(3):
+        (eeg / f"{k + 1}_2015.mat").write_bytes(b"")
+    err = _run_failing("real_accuracy.py", "--root", str(tmp_path), "--sessions", "1")
+    assert f"{eeg} (3 of 15 .mat files)" in err, err
+    assert f"{tmp_path / 'eye_feature_smooth' / '1'} (0 of 15 .mat files)" in err, err
+    err = _run_failing("real_accuracy.py", "--sessions", "1,3")
+    assert "session 3 is kept for the final check" in err
