@@ -115,6 +115,10 @@ def check_writable_dir(folder, *, kind="folder"):
     folder : pathlib.Path
     """
     folder = Path(folder).expanduser()
+    root = _dataset_root_of(folder / "file")
+    if root is not None:
+        raise ValueError(f"Refusing to write the {kind} {folder} inside the dataset folder "
+                         f"{root}; choose a folder outside it")
     existing = folder
     while not existing.exists():
         if existing.parent == existing:
@@ -129,11 +133,15 @@ def check_writable_dir(folder, *, kind="folder"):
 
 
 def _dataset_root_of(path):
-    """The dataset folder (SEED layout) that contains ``path``, or None."""
+    """The dataset folder (SEED layout) that contains ``path``, or None.
+
+    Symbolic links are resolved first: a link to a folder of a dataset leads
+    inside the dataset.
+    """
     from .datasets._read import LAYOUT_FOLDERS
 
     names = {n for folders in LAYOUT_FOLDERS.values() for n in folders}
-    for parent in Path(os.path.abspath(path)).parents:
+    for parent in Path(path).expanduser().resolve().parents:
         if parent.name in names:
             return parent.parent
         try:

@@ -31,6 +31,8 @@ MODEL_SIZES = {
 # the recipe chosen by benchmarks/accuracy.py: linear probe (C=1) on the whitened features
 # of the pretrained encoder, no gradient fine-tuning
 PROBE_C = 1.0
+# methods of mne_mmvsstma.features.fill_eye_nan
+FILL_EYE = ("interpolate", "mean", "zero")
 
 
 def _print(*args, **kwargs):
@@ -117,8 +119,12 @@ def _add_data(p):
                    help="dataset name (default: detected from the folder)")
     p.add_argument("--train-trials", type=POS_INT, default=None,
                    help="training trials per session (default: SEED-IV 16, SEED-V 9, SEED 9)")
-    p.add_argument("--fill-eye", default="interpolate",
-                   help="method filling NaN eye features (default 'interpolate')")
+    p.add_argument("--fill-eye", default="interpolate", choices=FILL_EYE,
+                   help="method filling NaN eye features within trials, separately in the "
+                        "training and test trials (default 'interpolate')")
+    p.add_argument("--allow-partial", action="store_true",
+                   help="read sessions with fewer trials than the dataset has (default: "
+                        "refuse them, naming the file and the missing trials)")
 
 
 def _add_out(p):
@@ -132,8 +138,8 @@ def _check_outputs(args):
     from ._files import check_output_file, check_writable_dir
 
     out = check_output_file(args.out, overwrite=args.overwrite)
-    root = Path(os.path.abspath(args.root.expanduser()))
-    if Path(os.path.abspath(out)).is_relative_to(root):
+    root = args.root.expanduser().resolve()  # links resolved: a link into root is inside it
+    if out.resolve().is_relative_to(root):
         raise ValueError(f"Refusing to write the model file {out} inside the dataset folder "
                          f"{root}; choose a file outside it")
     if args.checkpoint_dir is not None:
@@ -143,14 +149,74 @@ def _check_outputs(args):
 
 
 def _add_arch(p, default="paper"):
+    shown = (f"{default!r}" if default is not None else
+             "the pretrained extractors' size, else 'paper'")
     p.add_argument("--model-size", choices=list(MODEL_SIZES), default=default,
                    help="'paper': emb_dim 16, 6 encoder + 6 decoder layers, 6 heads; "
                         "'small': 2 + 2 layers, 4 heads; 'demo': 1 + 1 layer, 1 head "
-                        f"(fast on CPU) (default {default!r})")
+                        f"(fast on CPU) (default {shown})")
+
+
+def _add_checkpoint(p):
+    p.add_argument("--checkpoint-dir", type=Path, default=None,
+                   help="folder of the training checkpoint, rewritten every epoch "
+                        "(default: none)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoint in --checkpoint-dir (only one of the "
+                        "same data and settings)")
+
+
+def _add_recording(p):
+    p.add_argument("--subject", type=POS_INT, required=True, help="subject number (required)")
+    p.add_argument("--session", type=POS_INT, required=True, help="session number (required)")
 
 
 def _model_kwargs(args):
-    return dict(MODEL_SIZES[args.model_size])
+    return dict(MODEL_SIZES[args.model_size or "paper"])
+
+
+# what a --model-size fixes of an encoder
+SIZE_KEYS = ("emb_dim", "n_layers", "n_heads", "head_dim")
+
+
+def _size(name):
+    """The encoder sizes (``SIZE_KEYS``) of a ``--model-size``."""
+    from .training.estimators import Pretrainer
+
+    defaults = Pretrainer().get_params()
+    return {k: MODEL_SIZES[name].get(k, defaults[k]) for k in SIZE_KEYS}
+
+
+def _check_pretrained_size(args, pre, fnames):
+    """The ``model_kwargs`` of ``finetune`` given the pretrained extractors ``pre``.
+
+    Without ``--model-size`` the extractors' size is used; an explicit
+    ``--model-size`` that differs from an extractor's size is an error (the
+    network would not be the size asked for, nor the size its file would say).
+    """
+    if args.model_size is None:
+        if not pre:
+            return _model_kwargs(args)
+        config = next(iter(pre.values())).module_.get_config()  # random encoders: the same
+        return {k: config[k] for k in SIZE_KEYS}
+    want = _size(args.model_size)
+    for modality, model in pre.items():
+        config = model.module_.get_config()
+        have = {k: config[k] for k in SIZE_KEYS}
+        if have != want:
+            named = [n for n in MODEL_SIZES if _size(n) == have]
+            raise ValueError(
+                f"--model-size {args.model_size} ({_format_size(want)}) but the pretrained "
+                f"{modality} extractor {fnames[modality]} is "
+                f"{repr(named[0]) + ' size' if named else 'of another size'} "
+                f"({_format_size(have)}); omit --model-size to use the extractor's size, or "
+                "pretrain an extractor of that size")
+    return _model_kwargs(args)
+
+
+def _format_size(size):
+    return (f"emb_dim {size['emb_dim']}, {size['n_layers']} layer(s), {size['n_heads']} "
+            f"head(s) of width {size['head_dim']}")
 
 
 def build_parser():
@@ -186,6 +252,9 @@ def build_parser():
                         "for SEED-IV, 3)")
     p.add_argument("--n-labels", type=POS_INT, default=5,
                    help="labeled windows per training trial in tables 3 and 4 (default 5)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results of an earlier demo in --out-dir (default: "
+                        "refuse a results folder that is not empty)")
     _add_arch(p, default="demo")
     _add_n_jobs(p)
     _add_common(p)
@@ -194,28 +263,31 @@ def build_parser():
 
     p = sub.add_parser("pretrain", help="pretrain an EEG or eye extractor (no labels)")
     _add_data(p)
-    p.add_argument("--modality", choices=["eeg", "eye"], default="eeg")
+    p.add_argument("--modality", choices=["eeg", "eye"], default="eeg",
+                   help="features the extractor is trained on (default 'eeg')")
     _add_out(p)
     p.add_argument("--subjects", type=_int_list, default=None, help="e.g. 1,2,3 (default all)")
     p.add_argument("--sessions", type=_int_list, default=None, help="e.g. 1,2 (default all)")
     p.add_argument("--all-trials", action="store_true",
                    help="also use the test trials (default: training trials only)")
-    p.add_argument("--epochs", type=POS_INT, default=100)
-    p.add_argument("--batch-size", type=POS_INT, default=64)
-    p.add_argument("--lr", type=LR, default=1.5e-4)
+    p.add_argument("--epochs", type=POS_INT, default=100,
+                   help="pretraining epochs (default 100)")
+    p.add_argument("--batch-size", type=POS_INT, default=64,
+                   help="windows per mini-batch (default 64)")
+    p.add_argument("--lr", type=LR, default=1.5e-4, help="AdamW learning rate (default 1.5e-4)")
     p.add_argument("--mask-ratio", type=_number(float, 0.0, 0.99, low_open=True,
-                                                what="ratio"), default=0.3)
+                                                what="ratio"), default=0.3,
+                   help="fraction of the channels masked and reconstructed (default 0.3)")
     _add_arch(p)
-    p.add_argument("--checkpoint-dir", type=Path, default=None)
-    p.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
+    _add_checkpoint(p)
     _add_common(p)
 
     p = sub.add_parser("finetune", help="fine-tune a classifier on one subject-session")
     _add_data(p)
-    p.add_argument("--subject", type=POS_INT, required=True)
-    p.add_argument("--session", type=POS_INT, required=True)
+    _add_recording(p)
     _add_out(p)
-    p.add_argument("--fusion", choices=["none", "concat", "attention"], default="none")
+    p.add_argument("--fusion", choices=["none", "concat", "attention"], default="none",
+                   help="EEG + eye fusion (default 'none': a single modality)")
     p.add_argument("--modality", choices=["eeg", "eye"], default=None,
                    help="single-modality model (default: the pretrained model's, else eeg)")
     p.add_argument("--pretrained-eeg", type=Path, default=None,
@@ -224,27 +296,32 @@ def build_parser():
                    help="eye extractor written by 'pretrain' (default: random init)")
     p.add_argument("--n-labels", type=POS_INT, default=None,
                    help="labeled windows per training trial (default: all)")
-    p.add_argument("--mask-ratio", type=RATIO, default=0.0)
-    p.add_argument("--dcca-weight", type=NONNEG, default=0.1)
+    p.add_argument("--mask-ratio", type=RATIO, default=0.0,
+                   help="fraction of the channels masked at random in training (default 0)")
+    p.add_argument("--dcca-weight", type=NONNEG, default=0.1,
+                   help="weight of the DCCA loss of fusion fine-tuning (default 0.1)")
     p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
                    help=f"inverse L2 strength of the linear probe (default {PROBE_C}); 0 "
                         "disables the probe")
     p.add_argument("--epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the probe (default 0: the probe alone)")
-    p.add_argument("--batch-size", type=POS_INT, default=32)
-    p.add_argument("--lr", type=LR, default=1e-3)
-    p.add_argument("--patience", type=POS_INT, default=20)
-    _add_arch(p)
-    p.add_argument("--checkpoint-dir", type=Path, default=None)
-    p.add_argument("--resume", action="store_true")
+    p.add_argument("--batch-size", type=POS_INT, default=32,
+                   help="windows per mini-batch (default 32)")
+    p.add_argument("--lr", type=LR, default=1e-3, help="AdamW learning rate (default 1e-3)")
+    p.add_argument("--patience", type=POS_INT, default=20,
+                   help="early-stopping patience in epochs, on held-out training trials "
+                        "(default 20)")
+    _add_arch(p, default=None)
+    _add_checkpoint(p)
     _add_common(p)
 
     p = sub.add_parser("evaluate", help="evaluate a fine-tuned model on the test trials")
     _add_data(p)
     p.add_argument("--model", type=Path, required=True, help="file written by 'finetune'")
-    p.add_argument("--subject", type=POS_INT, required=True)
-    p.add_argument("--session", type=POS_INT, required=True)
-    p.add_argument("--split", choices=["test", "train", "all"], default="test")
+    _add_recording(p)
+    p.add_argument("--split", choices=["test", "train", "all"], default="test",
+                   help="trials scored: 'test' (those the model was not fitted on), 'train' "
+                        "or 'all' (default 'test')")
     p.add_argument("--batch-size", type=POS_INT, default=None,
                    help="windows per prediction batch (default 64 on CPU, 256 on GPUs)")
     p.add_argument("--mask-ratio", type=RATIO, default=None,
@@ -255,25 +332,36 @@ def build_parser():
     _add_data(p)
     p.add_argument("--tables", default="1,2,3,4,baselines",
                    help="comma-separated among 1,2,3,4,baselines (default all)")
-    p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_protocol"))
-    p.add_argument("--subjects", type=_int_list, default=None)
-    p.add_argument("--sessions", type=_int_list, default=None)
-    p.add_argument("--pretrain-epochs", type=POS_INT, default=100)
+    p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_protocol"),
+                   help="output folder: results.csv, summaries, figures, pretrained models "
+                        "(default ./mmvsstma_protocol; refused when not empty unless "
+                        "--resume or --overwrite)")
+    p.add_argument("--subjects", type=_int_list, default=None, help="e.g. 1,2,3 (default all)")
+    p.add_argument("--sessions", type=_int_list, default=None, help="e.g. 1,2 (default all)")
+    p.add_argument("--pretrain-epochs", type=POS_INT, default=100,
+                   help="pretraining epochs of every extractor (default 100)")
     p.add_argument("--finetune-epochs", type=NONNEG_INT, default=0,
                    help="fine-tuning epochs after the linear probe (default 0: the probe)")
     p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
                    help=f"inverse L2 strength of the linear probe (default {PROBE_C}); 0 "
                         "disables the probe")
-    p.add_argument("--n-labels", type=POS_INT, default=10)
+    p.add_argument("--n-labels", type=POS_INT, default=10,
+                   help="labeled windows per training trial in tables 3 and 4 (default 10)")
     p.add_argument("--ensemble", type=POS_INT, default=None,
                    help="extractors pretrained with different seeds per modality; every "
                         "result averages one classifier per extractor (default: 5 on SEED, "
                         "3 on SEED-IV and SEED-V)")
-    p.add_argument("--mask-ratios", type=_float_list, default=[0.3, 0.5, 0.7])
+    p.add_argument("--mask-ratios", type=_float_list, default=[0.3, 0.5, 0.7],
+                   help="channel mask ratios of table 4 (default 0.3,0.5,0.7)")
     _add_arch(p)
-    p.add_argument("--no-plots", action="store_true")
+    p.add_argument("--no-plots", action="store_true",
+                   help="write no PNG figures (default: bar charts and confusion matrices)")
     p.add_argument("--resume", action="store_true",
-                   help="reuse results and pretrained models already in --out-dir")
+                   help="reuse results and pretrained models already in --out-dir (only "
+                        "those of the same settings and data)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the results, figures and models of an earlier run in "
+                        "--out-dir (default: refuse an --out-dir that is not empty)")
     _add_n_jobs(p)
     _add_common(p)
     return parser
@@ -293,7 +381,7 @@ def _recordings(args, subjects=None, sessions=None):
     from .protocol.runner import read_recordings
 
     return read_recordings(args.root, dataset=args.dataset, subjects=subjects,
-                           sessions=sessions)
+                           sessions=sessions, allow_partial=args.allow_partial)
 
 
 def _split(args, rec):
@@ -321,8 +409,8 @@ def cmd_demo(args):
         sessions=[1], out_dir=out_dir / "results", pretrain_epochs=args.pretrain_epochs,
         finetune_epochs=args.epochs, model_kwargs=_model_kwargs(args), n_labels=args.n_labels,
         pretrain_kwargs=dict(lr=1e-3), classifier_kwargs=dict(probe_C=PROBE_C),
-        ensemble=args.ensemble, patience=5, device=args.device, n_jobs=args.n_jobs,
-        random_state=args.seed,
+        ensemble=args.ensemble, patience=5, overwrite=args.overwrite, device=args.device,
+        n_jobs=args.n_jobs, random_state=args.seed,
     )
     print()
     print(result.format())
@@ -369,13 +457,14 @@ def cmd_finetune(args):
     _check_outputs(args)
     train, _ = _split(args, _one_recording(args))
     fusion = None if args.fusion == "none" else args.fusion
-    pre = {}
-    for modality, fname in (("eeg", args.pretrained_eeg), ("eye", args.pretrained_eye)):
+    pre, fnames = {}, {"eeg": args.pretrained_eeg, "eye": args.pretrained_eye}
+    for modality, fname in fnames.items():
         if fname is not None:
             pre[modality] = load_model(fname)
             if type(pre[modality]).__name__ != "Pretrainer":
                 raise ValueError(f"{fname} holds a {type(pre[modality]).__name__}, not a "
                                  "pretrained extractor (written by 'pretrain')")
+    size_kwargs = _check_pretrained_size(args, pre, fnames)
     if fusion is None:
         modality = args.modality or ("eye" if set(pre) == {"eye"} else "eeg")
         model = pre.get(modality)
@@ -388,7 +477,7 @@ def cmd_finetune(args):
         [train], model=model, modality=modality, fusion=fusion, dcca_weight=args.dcca_weight,
         lr=args.lr, n_epochs=args.epochs, batch_size=args.batch_size, n_labels=args.n_labels,
         patience=args.patience, mask_ratio=args.mask_ratio,
-        model_kwargs=None if model is not None else _model_kwargs(args),
+        model_kwargs=size_kwargs,  # the extractors' size, checked above
         probe_C=args.probe_c or None, device=args.device,
         random_state=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
     )
@@ -405,31 +494,54 @@ def cmd_evaluate(args):
     """Evaluate a saved classifier on one subject-session."""
     import numpy as np
 
+    from .protocol.runner import _fill_eye, subset_recording
     from .training import evaluate, load_model
+    from .training.api import _fitted_trials, _format_trials
 
-    rec = _one_recording(args)
-    train, test = _split(args, rec)
-    if args.split == "all":
-        from .protocol.runner import _fill_eye
-
-        rec = _fill_eye([rec], args.fill_eye)[0]
-    data = {"test": test, "train": train, "all": rec}[args.split]
     model = load_model(args.model, device=args.device or "auto")
     if type(model).__name__ != "EmotionClassifier":
         raise ValueError(f"{args.model} holds a {type(model).__name__}, not a fine-tuned "
                          "classifier (written by 'finetune')")
+    rec = _one_recording(args)
+    fitted = _fitted_trials(model, rec.dataset, rec.subject, rec.session)
+    if fitted and args.train_trials is None:
+        # the test trials are those the model was not fitted on
+        is_train = np.isin(rec.trial_ids, fitted)
+        train, test = _fill_eye([subset_recording(rec, is_train),
+                                 subset_recording(rec, ~is_train)], args.fill_eye)
+    else:  # --train-trials, or a model that does not know its trials
+        train, test = _split(args, rec)
+    both = sorted(set(fitted or ()) & set(np.unique(test.trial_ids).tolist()))
+    if args.split == "test" and both:
+        raise ValueError(
+            f"{args.model} was fitted on trials {_format_trials(fitted)} of sub-{rec.subject} "
+            f"ses-{rec.session}, and --train-trials {args.train_trials} would score trials "
+            f"{_format_trials(both)} of them as test trials; omit --train-trials (the test "
+            "trials are then those the model was not fitted on)")
+    if args.split == "all":
+        rec = _fill_eye([rec], args.fill_eye)[0]
+    data = {"test": test, "train": train, "all": rec}[args.split]
+    if data.n_windows == 0:
+        raise ValueError(f"sub-{args.subject} ses-{args.session} has no {args.split} trials: "
+                         f"the model was fitted on all its trials ({_format_trials(fitted)})")
     mask_ratio = model.mask_ratio if args.mask_ratio is None else args.mask_ratio
-    res = evaluate(model, [data], mask_ratio=mask_ratio, batch_size=args.batch_size)
+    # --split train / all score the training trials on request, and say so
+    res = evaluate(model, [data], mask_ratio=mask_ratio, batch_size=args.batch_size,
+                   on_fitted_trials="raise" if args.split == "test" else "ignore",
+                   verbose=False)  # the accuracy is printed once, below
     names = {v: k for k, v in rec.event_id.items()}
+    trials = _format_trials(np.unique(data.trial_ids))
     print(f"sub-{args.subject} ses-{args.session} {args.split} trials: accuracy "
-          f"{100 * res['accuracy']:.2f}% on {res['n_samples']} windows "
+          f"{100 * res['accuracy']:.2f}% on {res['n_samples']} windows of trials {trials} "
           f"(mask ratio {mask_ratio})")
     labels = [str(names.get(c, c)) for c in res["classes"]]
+    cm = np.asarray(res["confusion_matrix"])
     width = max(len(s) for s in labels) + 2
     print("confusion matrix (rows true, columns predicted):")
     print(" " * width + "".join(s.rjust(width) for s in labels))
-    for name, row in zip(labels, np.asarray(res["confusion_matrix"])):
-        print(name.rjust(width) + "".join(str(v).rjust(width) for v in row))
+    for name, row in zip(labels, cm):  # an empty row says why it is empty
+        print(name.rjust(width) + "".join(str(v).rjust(width) for v in row)
+              + (f"  (no {args.split} trial of this class)" if row.sum() == 0 else ""))
     if "attention" in res:
         att = res["attention"]
         print(f"mean attention weights: EEG {att[0]:.3f}, eye {att[1]:.3f}")
@@ -446,8 +558,9 @@ def cmd_protocol(args):
         n_labels=args.n_labels, mask_ratios=args.mask_ratios,
         pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.finetune_epochs,
         model_kwargs=_model_kwargs(args), classifier_kwargs=dict(probe_C=args.probe_c or None),
-        ensemble=args.ensemble, fill_eye=args.fill_eye, plot=not args.no_plots,
-        resume=args.resume, device=args.device, n_jobs=args.n_jobs, random_state=args.seed,
+        ensemble=args.ensemble, fill_eye=args.fill_eye, allow_partial=args.allow_partial,
+        plot=not args.no_plots, resume=args.resume, overwrite=args.overwrite,
+        device=args.device, n_jobs=args.n_jobs, random_state=args.seed,
     )
     _print(result.format(paper=True))
     _print(f"Files: {result.out_dir}")

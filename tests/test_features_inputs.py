@@ -39,7 +39,9 @@ def test_epochs_input(sim_root):
     assert model.module_.n_chans == 62 and model.module_.n_times == 4
     clf = finetune(epochs, model=model, n_epochs=1, n_labels=2, verbose=False)  # y from metadata
     assert clf.input_shapes_["eeg"][1:] == (62, 4, 5)
-    res = evaluate(clf, epochs, verbose=False)
+    with pytest.raises(ValueError, match=r"fitted on trials 1-6 of SEED-IV sub-1 ses-1"):
+        evaluate(clf, epochs, verbose=False)  # its training trials are no test trials
+    res = evaluate(clf, epochs, on_fitted_trials="ignore", verbose=False)
     assert res["n_samples"] == 18
     with pytest.raises(ValueError, match="Epochs hold EEG only"):
         finetune(epochs, fusion="concat", n_epochs=1, verbose=False)
@@ -59,7 +61,7 @@ def test_recordings_and_folder_inputs(sim_root):
     assert model.module_.n_chans == 31
     clf = finetune(recs, fusion="attention", fill_eye="interpolate", n_epochs=1,
                    model={"eye": model}, model_kwargs=TINY, verbose=False)
-    res = evaluate(clf, recs, fill_eye="interpolate", verbose=False)
+    res = evaluate(clf, recs, fill_eye="interpolate", on_fitted_trials="ignore", verbose=False)
     assert res["confusion_matrix"].sum() == recs[0].n_windows
     with pytest.raises(ValueError, match="X_eye must be None"):
         finetune(recs, X_eye=np.zeros((18, 31, 10, 1)), fusion="concat", verbose=False)

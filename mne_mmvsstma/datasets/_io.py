@@ -178,8 +178,8 @@ def check_trial_count(trials, n_full: int, *, fname, what: str, dataset: str,
                f"session are present; missing trial(s) {missing}")
         if not allow_partial:
             raise ValueError(
-                msg + " (a truncated or incomplete file?). Pass allow_partial=True to read "
-                "the trials that are present."
+                msg + " (a truncated or incomplete file?). Pass allow_partial=True "
+                "(--allow-partial on the command line) to read the trials that are present."
             )
         logger.info(msg)
 

@@ -16,6 +16,7 @@ Accepted inputs (see :func:`as_inputs`):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class Inputs:
         recordings were given.
     groups : ndarray, shape (N,) | None
         Recording index of every window (lists of recordings only).
+    ch_names : list of str | None
+        EEG channels in window order (recordings, Epochs), ``None`` for arrays.
     """
 
     eeg: np.ndarray | None = None
@@ -48,6 +51,7 @@ class Inputs:
     labels: np.ndarray | None = None
     trial_ids: np.ndarray | None = None
     groups: np.ndarray | None = None
+    ch_names: list | None = None
 
     def __len__(self):
         for arr in (self.eeg, self.eye, self.labels):
@@ -62,7 +66,46 @@ class Inputs:
             return None if a is None else a[idx]
 
         return Inputs(take(self.eeg), take(self.eye), take(self.labels),
-                      take(self.trial_ids), take(self.groups))
+                      take(self.trial_ids), take(self.groups), self.ch_names)
+
+
+def check_ch_names(ch_names, reference, *, name="X", against="the fitted channels"):
+    """Return ``reference`` when ``ch_names`` holds the same channels (in any order).
+
+    The data are then read in the order of ``reference`` (by name, as MNE
+    does); other channels are an error naming the missing and the extra ones.
+
+    Parameters
+    ----------
+    ch_names : list of str
+        Channels of the input.
+    reference : list of str
+        The channels expected, in their order.
+    name : str
+        The input (for the message).
+    against : str
+        What ``reference`` is (for the message).
+
+    Returns
+    -------
+    ch_names : list of str
+        ``reference``, as a list.
+    """
+    ch_names, reference = [str(c) for c in ch_names], [str(c) for c in reference]
+    if ch_names == reference:
+        return reference
+    missing = [c for c in reference if c not in ch_names]
+    extra = [c for c in ch_names if c not in reference]
+    if missing or extra or len(ch_names) != len(reference):
+        def shown(names):
+            return f"{names[:10]}{f' and {len(names) - 10} more' if len(names) > 10 else ''}"
+
+        raise ValueError(
+            f"{name} has other channels than {against} ({len(reference)} channels): missing "
+            f"{shown(missing)}, extra {shown(extra)}; pick, rename or drop channels so that "
+            "the names match (the order does not matter)")
+    logger.info(f"{name}: channels reordered by name to the order of {against}")
+    return reference
 
 
 def _is_epochs(obj) -> bool:
@@ -95,8 +138,77 @@ def _as_recordings(data, name):
     return None
 
 
-def fill_or_check_eye(eye, trial_ids, fill_eye, name):
-    """Fill NaN eye features with ``fill_eye`` or raise a clear error."""
+def check_recording_finite(rec, modality, *, part=None, fill_eye=None, name=None):
+    """Raise a ValueError when a recording holds NaN / inf features of ``modality``.
+
+    The message names the file, the recording, the trials (numbered from 1,
+    as in the files), the number of values of each and the modality.
+
+    Parameters
+    ----------
+    rec : FeatureRecording
+        The recording (or a part of it).
+    modality : ``"eeg"`` | ``"eye"``
+        Which features to check.
+    part : str | None
+        Which part of the recording ``rec`` is (e.g. ``"test trials"``).
+    fill_eye : str | None
+        The eye filling method already applied (for the advice given).
+    name : str | None
+        What the recording is to the caller (e.g. a parameter name).
+    """
+    arr = rec.eeg if modality == "eeg" else rec.eye
+    if arr is None:
+        return
+    arr = np.asarray(arr)
+    bad = ~np.isfinite(arr).reshape(len(arr), -1)
+    if not bad.any():
+        return
+    n_nan = int(np.isnan(arr).sum())
+    n_inf = int(bad.sum()) - n_nan
+    trial_ids = np.asarray(rec.trial_ids)
+    trials, first = np.unique(trial_ids, return_index=True)
+    per_trial = [(t, int(bad[trial_ids == t].sum())) for t in trials[np.argsort(first)]]
+    per_trial = [(int(t) + 1, n) for t, n in per_trial if n]
+    shown = ", ".join(f"trial {t}: {n}" for t, n in per_trial[:10])
+    if len(per_trial) > 10:
+        shown += f", ... ({len(per_trial) - 10} more trials)"
+    what = "EEG" if modality == "eeg" else "eye-movement"
+    where = f"{rec.fname or 'recording'} ({rec.dataset} sub-{rec.subject} ses-{rec.session}"
+    where += f", {part})" if part else ")"
+    if name:
+        where = f"{name}: {where}"
+    if modality == "eye" and n_nan and fill_eye is None:
+        advice = ("fill them within trials (fill_eye='interpolate', --fill-eye on the command "
+                  "line, or mne_mmvsstma.features.fill_eye_nan)")
+    elif modality == "eye" and fill_eye is not None:
+        advice = (f"fill_eye={fill_eye!r} fills NaN only; infinite values are damaged data: "
+                  "fix or remove these trials")
+    else:
+        advice = "the file is damaged or not a feature file: fix or remove these trials"
+    raise ValueError(
+        f"{where}: the {what} features hold {n_nan} NaN and {n_inf} infinite values in "
+        f"{len(per_trial)} trial(s) (values per trial: {shown}); {advice}. Nothing is "
+        "trained on non-finite values."
+    )
+
+
+def check_fill_eye(fill_eye):
+    """Validate a ``fill_eye`` option (``None`` or a method of ``fill_eye_nan``), always."""
+    from .eye import _FILL_METHODS
+
+    if fill_eye is not None:
+        check_option("fill_eye", fill_eye, _FILL_METHODS)
+    return fill_eye
+
+
+def fill_or_check_eye(eye, trial_ids, fill_eye, name, *, check=True):
+    """Fill NaN eye features with ``fill_eye`` or raise a clear error.
+
+    ``check=False`` leaves values that are still not finite after filling
+    (infinite ones) to the caller.
+    """
+    check_fill_eye(fill_eye)
     eye = np.asarray(eye, dtype=np.float64)
     n_bad = int((~np.isfinite(eye)).sum())
     if n_bad == 0:
@@ -113,7 +225,8 @@ def fill_or_check_eye(eye, trial_ids, fill_eye, name):
 
     logger.info(f"{name}: filling {n_bad} non-finite eye values with method {fill_eye!r}")
     eye = fill_eye_nan(eye, trial_ids, method=fill_eye)
-    check_finite(eye, f"{name} eye features after fill_eye={fill_eye!r}")
+    if check:
+        check_finite(eye, f"{name} eye features after fill_eye={fill_eye!r}")
     return np.asarray(eye, dtype=np.float64)
 
 
@@ -131,10 +244,19 @@ def _window_features(eeg, eye, trial_ids, labels, n_windows):
     return out_eeg, out_eye, win.labels, np.asarray(win.trial_ids)
 
 
+def _no_eye_advice(rec):
+    """What to do when a recording has no eye features (SEED has none at all)."""
+    if rec.dataset == "SEED":
+        return ("SEED has no eye-movement data: use an EEG-only model (modality='eeg', no "
+                "fusion)")
+    return "read the dataset with eye=True or use an EEG-only model"
+
+
 def recordings_to_inputs(
     recs, *, need, n_windows, fill_eye=None, transform=None, name="data"
 ) -> Inputs:
     """Window a list of recordings; ``transform(rec_index, eeg, eye)`` may rescale them first."""
+    check_fill_eye(fill_eye)
     eegs, eyes, labels, trials, groups = [], [], [], [], []
     for ri, rec in enumerate(recs):
         rec_name = f"{name} ({rec!r})"
@@ -143,14 +265,16 @@ def recordings_to_inputs(
             if rec.eeg is None:
                 raise ValueError(f"{rec_name}: EEG features are missing (modality 'eeg' requested)")
             eeg = np.asarray(rec.eeg, dtype=np.float64)
-            check_finite(eeg, f"{rec_name} EEG features")
+            check_recording_finite(rec, "eeg", name=name)
         if "eye" in need:
             if rec.eye is None:
-                raise ValueError(
-                    f"{rec_name}: eye-movement features are missing (modality 'eye' requested); "
-                    "read the dataset with eye=True or use an EEG-only model"
-                )
-            eye = fill_or_check_eye(rec.eye, rec.trial_ids, fill_eye, rec_name)
+                raise ValueError(f"{rec_name}: eye-movement features are missing (modality "
+                                 f"'eye' requested); {_no_eye_advice(rec)}")
+            if fill_eye is None:
+                check_recording_finite(rec, "eye", name=name)
+            eye = fill_or_check_eye(rec.eye, rec.trial_ids, fill_eye, rec_name, check=False)
+            check_recording_finite(dataclasses.replace(rec, eye=eye), "eye", fill_eye=fill_eye,
+                                   name=name)
         if transform is not None:
             eeg, eye = transform(ri, eeg, eye)
         e, y, lab, tid = _window_features(eeg, eye, rec.trial_ids, rec.labels, n_windows)
@@ -159,31 +283,55 @@ def recordings_to_inputs(
         labels.append(np.asarray(lab))
         trials.append(ri * 100000 + tid)
         groups.append(np.full(len(tid), ri))
+    names = [list(r.ch_names) for r in recs if r.ch_names]
     return Inputs(
         eeg=np.concatenate(eegs) if "eeg" in need else None,
         eye=np.concatenate(eyes) if "eye" in need else None,
         labels=np.concatenate(labels),
         trial_ids=np.concatenate(trials),
         groups=np.concatenate(groups),
+        ch_names=names[0] if "eeg" in need and len(names) == len(recs) else None,
     )
 
 
-def _epochs_to_inputs(epochs, *, n_windows, name):
+def _epochs_to_inputs(epochs, *, n_windows, name, ch_names=None):
+    """Windows of the DE of Epochs, channels in the order of ``ch_names``.
+
+    ``ch_names=None``: the SEED order when the Epochs hold the 62 SEED
+    channels, else the Epochs' own order.
+    """
+    from mne._fiff.pick import _picks_to_idx
+
+    from ..channels import SEED_CH_NAMES
     from .de import compute_de
 
-    de = np.asarray(compute_de(epochs, verbose=False), dtype=np.float64)
+    names = [epochs.ch_names[i] for i in _picks_to_idx(epochs.info, None, none="data",
+                                                       exclude=())]
+    if ch_names is not None:
+        names = check_ch_names(names, ch_names, name=name)
+    elif sorted(names) == sorted(SEED_CH_NAMES) and names != list(SEED_CH_NAMES):
+        names = check_ch_names(names, SEED_CH_NAMES, name=name, against="the SEED order")
+    de = np.asarray(compute_de(epochs, picks=names, verbose=False), dtype=np.float64)
     meta = epochs.metadata
-    if meta is not None and "trial" in meta.columns:
-        trial_ids = np.asarray(meta["trial"]).astype(int)
-    else:
-        trial_ids = np.zeros(len(de), dtype=int)
     if meta is not None and "label" in meta.columns:
         labels = np.asarray(meta["label"]).astype(int)
     else:
         labels = epochs.events[:, 2].astype(int)
+    if meta is not None and "trial" in meta.columns:
+        trial_ids = np.asarray(meta["trial"]).astype(int)
+    elif len(np.unique(labels)) > 1:
+        raise ValueError(
+            f"{name}: the Epochs have no metadata['trial'] column (metadata is "
+            f"{'missing' if meta is None else 'without it'}), but they hold "
+            f"{len(np.unique(labels))} emotions: the trial of every epoch is needed, so that "
+            "windows never cross trials and validation holds out whole trials. Add it "
+            "(epochs.metadata = pandas.DataFrame({'trial': ...})); the package's readers "
+            "(read_epochs_seed_iv...) write it")
+    else:
+        trial_ids = np.zeros(len(de), dtype=int)  # one sequence of epochs
     check_finite(de, f"{name} DE features")
     e, _, lab, tid = _window_features(de, None, trial_ids, labels, n_windows)
-    return Inputs(eeg=e, labels=np.asarray(lab), trial_ids=tid)
+    return Inputs(eeg=e, labels=np.asarray(lab), trial_ids=tid, ch_names=list(names))
 
 
 def _array_windows(arr, *, modality, n_windows, trial_ids, name):
@@ -225,14 +373,18 @@ def as_inputs(
     fill_eye=None,
     name="X",
     require_labels=False,
+    ch_names=None,
 ) -> Inputs:
     """Convert ``data`` (+ ``X_eye``, ``labels``) to :class:`Inputs` holding ``need`` modalities.
 
     ``need`` lists the modalities the model consumes. When ``need == ("eye",)``
     and ``data`` is an array, ``data`` itself holds the eye features.
+    ``ch_names``: the EEG channels expected (recordings and Epochs are
+    checked against them; Epochs are reordered by name).
     """
     for m in need:
         check_option("modality", m, MODALITIES)
+    check_fill_eye(fill_eye)
     recs = _as_recordings(data, name)
     if recs is not None:
         if X_eye is not None:
@@ -242,6 +394,8 @@ def as_inputs(
             )
         inp = recordings_to_inputs(recs, need=need, n_windows=n_windows, fill_eye=fill_eye,
                                    name=name)
+        if ch_names is not None and "eeg" in need and inp.ch_names is not None:
+            check_ch_names(inp.ch_names, ch_names, name=name)
         if labels is not None:
             labels = np.asarray(labels)
             if len(labels) != len(inp):
@@ -257,7 +411,7 @@ def as_inputs(
                 f"{name}: mne.Epochs hold EEG only, but the eye modality is needed; pass eye "
                 "features as X_eye (fusion) or use FeatureRecording objects"
             )
-        inp = _epochs_to_inputs(data, n_windows=n_windows, name=name)
+        inp = _epochs_to_inputs(data, n_windows=n_windows, name=name, ch_names=ch_names)
         if labels is not None:
             labels = np.asarray(labels)
             if len(labels) != len(inp):

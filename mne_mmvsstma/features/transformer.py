@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ..utils import check_option, fill_doc
+from ._inputs import check_ch_names
 from .de import _check_bands, _check_sfreq, compute_de
 
 
@@ -59,7 +60,10 @@ class DifferentialEntropy(TransformerMixin, BaseEstimator):
         samples) of 2-D input, as seen in ``fit``.
     ch_names_ : list of str
         Channel names used in feature names: ``info`` names for Epochs,
-        ``"ch0"``, ``"ch1"``... for arrays.
+        ``"ch0"``, ``"ch1"``... for arrays. After a fit on Epochs, the Epochs
+        given to ``transform`` are matched to them by name: the same channels
+        in another order are reordered, other channels are an error naming
+        the missing and extra ones.
     band_names_ : list of str
         Band names, in output order.
 
@@ -184,12 +188,14 @@ class DifferentialEntropy(TransformerMixin, BaseEstimator):
             self.ch_names_ = [X.ch_names[i] for i in idx]
             self.n_features_in_ = len(idx)
             self._input_ndim = 3
+            self._named = True  # Epochs to transform are matched to these names
         else:
             X = self._validate_array(X, reset=True)
             sfreq = _check_sfreq(self.sfreq)
             n_ch = 1 if X.ndim == 2 else X.shape[1]
             self.ch_names_ = [f"ch{i}" for i in range(n_ch)]
             self._input_ndim = X.ndim
+            self._named = False
         self.band_names_ = self._check_params(sfreq)
         return self
 
@@ -219,7 +225,16 @@ class DifferentialEntropy(TransformerMixin, BaseEstimator):
         X = self._gather_epochs(X)
         if isinstance(X, mne.BaseEpochs):
             self._epochs_sfreq(X)
-            de = compute_de(X, picks=self.picks, units=self.units, **kwargs)
+            picks = self.picks
+            if getattr(self, "_named", False):
+                # the channels of the fit, by name (reordered as MNE does), never by position
+                from mne._fiff.pick import _picks_to_idx
+
+                names = [X.ch_names[i] for i in _picks_to_idx(X.info, self.picks, none="data",
+                                                              exclude=())]
+                picks = check_ch_names(names, self.ch_names_, name="X", against=(
+                    f"the channels {type(self).__name__} was fitted on"))
+            de = compute_de(X, picks=picks, units=self.units, **kwargs)
             if hasattr(self, "n_features_in_") and de.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {de.shape[1]} features, but {type(self).__name__} is expecting "

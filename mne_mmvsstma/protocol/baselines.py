@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_finite, check_option
+from ..features._inputs import check_recording_finite
+from ..utils import check_option
 
 BASELINE_MODALITIES = ("eeg", "eye", "concat")
 
@@ -40,9 +41,10 @@ def svm_features(rec, modality):
         if rec.eye is None:
             raise ValueError(f"{rec!r}: eye features are missing (SVM {modality})")
         parts.append(np.asarray(rec.eye, dtype=np.float64))
-    X = np.concatenate(parts, axis=1)
-    check_finite(X, f"{rec!r} {modality} features (fill eye NaN first)")
-    return X
+    for m in ("eeg", "eye"):
+        if m == modality or modality == "concat":  # names the file, trials and modality
+            check_recording_finite(rec, m)
+    return np.concatenate(parts, axis=1)
 
 
 def make_svm(*, kernel="linear", C=1.0, random_state=0):

@@ -216,6 +216,15 @@ def _figure(figsize):
     return fig
 
 
+def _suptitle(fig, title):
+    """A figure title wrapped to the figure's width (never cut off at its edges)."""
+    import textwrap
+
+    width = fig.get_figwidth() * fig.dpi  # pixels
+    n_chars = max(20, int(width / 8.5))  # about 8 pixels per character of a 12-pt title
+    fig.suptitle(textwrap.fill(title, n_chars))
+
+
 def plot_subject_bars(results, fname, *, title=None, chance=None):
     """Grouped bars of per-subject accuracy (sessions averaged) for every model/setting.
 
@@ -257,7 +266,7 @@ def plot_subject_bars(results, fname, *, title=None, chance=None):
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
     if title:
-        ax.set_title(title)
+        _suptitle(fig, title)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fname = Path(fname)
     fig.savefig(fname, dpi=100)
@@ -282,6 +291,11 @@ def plot_confusion_matrices(matrices, fname, *, class_names=None, title=None):
     Returns
     -------
     fname : pathlib.Path
+
+    Notes
+    -----
+    A class absent from the test trials has an empty row: its label says
+    ``(not in test)`` and its cells show ``-``.
     """
     n = len(matrices)
     n_cols = min(n, 4)
@@ -297,11 +311,15 @@ def plot_confusion_matrices(matrices, fname, *, class_names=None, title=None):
         names = class_names if class_names is not None and len(class_names) == k \
             else [str(i) for i in range(k)]
         ax.set_xticks(range(k), names, rotation=45, ha="right", fontsize="small")
-        ax.set_yticks(range(k), names, fontsize="small")
+        # a class without test windows has an empty row: say so instead of showing zeros
+        absent = cm.sum(axis=1) == 0
+        ax.set_yticks(range(k), [f"{name}\n(not in test)" if empty else name
+                                 for name, empty in zip(names, absent)], fontsize="small")
         for i in range(k):
             for j in range(k):
-                ax.text(j, i, f"{100 * norm[i, j]:.0f}", ha="center", va="center",
-                        fontsize="x-small", color="w" if norm[i, j] > 0.5 else "k")
+                ax.text(j, i, "-" if absent[i] else f"{100 * norm[i, j]:.0f}", ha="center",
+                        va="center", fontsize="x-small",
+                        color="w" if norm[i, j] > 0.5 else "k")
         acc = np.trace(cm) / max(cm.sum(), 1)
         ax.set_title(f"{label}\n({100 * acc:.1f}%)", fontsize="small")
         ax.set_xlabel("predicted", fontsize="small")
@@ -311,7 +329,7 @@ def plot_confusion_matrices(matrices, fname, *, class_names=None, title=None):
     if im is not None:
         fig.colorbar(im, ax=axes, shrink=0.6, label="fraction of true class")
     if title:
-        fig.suptitle(title)
+        _suptitle(fig, title)
     fname = Path(fname)
     fig.savefig(fname, dpi=100)
     return fname

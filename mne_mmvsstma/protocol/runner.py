@@ -42,7 +42,15 @@ from typing import NamedTuple
 import numpy as np
 
 from ..training import distributed
-from ..utils import check_int, check_option, check_random_state, fill_doc, logger, verbose
+from ..utils import (
+    _validate_type,
+    check_int,
+    check_option,
+    check_random_state,
+    fill_doc,
+    logger,
+    verbose,
+)
 
 DEFAULT_TRAIN_TRIALS = {"SEED-IV": 16, "SEED-V": 9, "SEED": 9}
 # members of the seed ensemble, chosen per dataset on development data by
@@ -106,6 +114,9 @@ def split_recording(rec, n_train_trials=None, *, fill_eye=None):
     -------
     train, test : FeatureRecording
     """
+    from ..features._inputs import check_fill_eye
+
+    check_fill_eye(fill_eye)
     if n_train_trials is None:
         n_train_trials = default_n_train_trials(rec.dataset)
     trials = np.unique(rec.trial_ids)
@@ -285,14 +296,14 @@ class ProtocolResult:
 
 def _fill_eye(recs, fill_eye):
     from ..features import fill_eye_nan
+    from ..features._inputs import check_fill_eye, check_recording_finite
 
+    check_fill_eye(fill_eye)
     out = []
     for rec in recs:
         if rec.eye is not None and not np.isfinite(rec.eye).all():
             if fill_eye is None:
-                raise ValueError(
-                    f"{rec!r}: eye features contain NaN; pass fill_eye (e.g. 'interpolate')"
-                )
+                check_recording_finite(rec, "eye")
             n_bad = int((~np.isfinite(rec.eye)).sum())
             logger.debug(f"{rec!r}: filling {n_bad} NaN eye values ({fill_eye})")
             rec = dataclasses.replace(rec, eye=fill_eye_nan(rec.eye, rec.trial_ids,
@@ -301,7 +312,9 @@ def _fill_eye(recs, fill_eye):
     return out
 
 
-def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_eye=None):
+@fill_doc
+def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_eye=None,
+                    allow_partial=False):
     """Read the feature recordings of a dataset folder.
 
     Parameters
@@ -318,6 +331,7 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
         separately with :func:`split_recording`'s ``fill_eye``, as
         :func:`run_protocol` does, so that no test statistic fills a
         training value).
+    %(allow_partial)s
 
     Returns
     -------
@@ -333,7 +347,8 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
     if sessions is not None:
         kwargs["sessions"] = list(sessions)
     # NaN eye values are counted and handled here (the reader's notice is silenced)
-    recs = read_features(root, dataset=dataset, verbose="error", **kwargs)
+    recs = read_features(root, dataset=dataset, allow_partial=allow_partial, verbose="error",
+                         **kwargs)
     if not recs:
         raise ValueError(f"No recordings found in {root} (subjects={subjects}, "
                          f"sessions={sessions})")
@@ -553,6 +568,47 @@ def _run_tasks(n_jobs, tasks, done):
             future.cancel()
 
 
+#: files of a run in its out_dir (relative glob patterns), removed by overwrite=True
+OUTPUT_PATTERNS = ("results.csv", "summary.csv", "summary.md", "bars_table*.png",
+                   "confusion_table*.png", "models/pretrained_*.pt", "results_settings.json")
+
+
+def _check_out_dir(out_dir, *, resume, overwrite):
+    """Check ``out_dir`` before any work: outside datasets, writable, empty unless asked."""
+    from .._files import _dataset_root_of, check_writable_dir
+
+    _validate_type(out_dir, "path-like", "out_dir")
+    out_dir = Path(out_dir).expanduser()
+    inside = _dataset_root_of(out_dir / "results.csv")
+    if inside is not None:
+        raise ValueError(f"Refusing to write the protocol's files inside the dataset "
+                         f"folder {inside} (out_dir={out_dir}); choose another out_dir")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(f"out_dir {out_dir} is a file, not a folder")
+    if resume and overwrite:
+        raise ValueError("resume=True continues the run in out_dir and overwrite=True replaces "
+                         "it; pass one of them")
+    check_writable_dir(out_dir, kind="out_dir")
+    if out_dir.is_dir():
+        entries = sorted(p.name for p in out_dir.iterdir())
+        if entries and not (resume or overwrite):
+            shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+            raise FileExistsError(
+                f"out_dir {out_dir} is not empty ({shown}); pass resume=True to continue the "
+                "run it holds or overwrite=True to replace its files (--resume / --overwrite "
+                "on the command line), or choose an empty or new folder")
+    return out_dir
+
+
+def _remove_outputs(out_dir):
+    """Remove the files an earlier run wrote in ``out_dir`` (results first)."""
+    for pattern in OUTPUT_PATTERNS:
+        for fname in sorted(out_dir.glob(pattern)):
+            if fname.is_file():
+                fname.unlink()
+                logger.debug(f"Removed {fname} (overwrite=True)")
+
+
 @verbose
 @fill_doc
 def run_protocol(
@@ -582,8 +638,10 @@ def run_protocol(
     svm_kernel="linear",
     svm_C=1.0,
     fill_eye="interpolate",
+    allow_partial=False,
     plot=True,
     resume=False,
+    overwrite=False,
     device=None,
     n_jobs=1,
     random_state=0,
@@ -660,6 +718,7 @@ def run_protocol(
     fill_eye : str | None
         Method filling NaN eye features (:func:`mne_mmvsstma.features.fill_eye_nan`,
         within trials); ``None`` raises an error when there are any.
+    %(allow_partial)s
     plot : bool
         Write PNG figures (needs ``out_dir``).
     resume : bool
@@ -668,6 +727,12 @@ def run_protocol(
         the data of a run are stored in ``results_settings.json``; resuming
         with other settings or data is refused, and so is a damaged
         ``results.csv`` (every file is replaced whole, never half-written).
+    overwrite : bool
+        Replace the files of an earlier run in ``out_dir``: its results, summaries,
+        figures and pretrained models are removed before the new settings are
+        written, so that no result of other settings survives an interrupted
+        run. ``False`` (default): an ``out_dir`` that is not empty is refused
+        unless ``resume=True``.
     %(device)s
     n_jobs : int
         Processes (loky, the executor of :class:`joblib.Parallel`) for the
@@ -696,7 +761,8 @@ def run_protocol(
     """
     import pandas as pd
 
-    from .._files import _dataset_root_of, atomic_write_text
+    from .._files import atomic_write_text
+    from ..features._inputs import check_fill_eye, check_recording_finite
     from ..training.api import pretrain
     from ..training.checkpoint import load_model, save_model
     from .report import RESULT_COLUMNS, write_tables
@@ -707,17 +773,15 @@ def run_protocol(
     tables = _parse_tables(tables)
     check_option("n_labels_per", n_labels_per, ("trial", "total"))
     mask_ratios = tuple(float(r) for r in mask_ratios)
+    _validate_type(resume, bool, "resume")
+    _validate_type(overwrite, bool, "overwrite")
+    check_fill_eye(fill_eye)
     if out_dir is not None:
-        out_dir = Path(out_dir).expanduser()
-        inside = _dataset_root_of(out_dir / "results.csv")
-        if inside is not None:
-            raise ValueError(f"Refusing to write the protocol's files inside the dataset "
-                             f"folder {inside} (out_dir={out_dir}); choose another out_dir")
-        if out_dir.exists() and not out_dir.is_dir():
-            raise NotADirectoryError(f"out_dir {out_dir} is a file, not a folder")
+        out_dir = _check_out_dir(out_dir, resume=resume, overwrite=overwrite)
     elif resume:
         raise ValueError("resume=True needs out_dir")
-    recs = read_recordings(root, dataset=dataset, subjects=subjects, sessions=sessions)
+    recs = read_recordings(root, dataset=dataset, subjects=subjects, sessions=sessions,
+                           allow_partial=allow_partial)
     dataset = recs[0].dataset
     if ensemble is None:
         ensemble = DEFAULT_ENSEMBLE[dataset]
@@ -727,6 +791,13 @@ def run_protocol(
     if not rows:
         raise ValueError(f"Nothing to run for tables {tables} on {dataset}")
     splits = [split_recording(rec, n_train_trials, fill_eye=fill_eye) for rec in recs]
+    # every part of every recording is checked before any training (hours at the paper's
+    # settings): the errors name the file, the trials and the modality
+    needs_eye = any(spec.needs_eye for *_, spec in rows)
+    for train, test in splits:
+        for part, name in ((train, "training trials"), (test, "test trials")):
+            for modality in ("eeg", "eye") if needs_eye else ("eeg",):
+                check_recording_finite(part, modality, part=name, fill_eye=fill_eye)
     if out_dir is not None:  # created once the data are known to be readable
         out_dir.mkdir(parents=True, exist_ok=True)
     logger.info(
@@ -749,6 +820,10 @@ def run_protocol(
         fill_eye=fill_eye, random_state=random_state).items()}
     settings["data"] = _data_hash(recs)
     sidecar = None if out_dir is None else out_dir / "results_settings.json"
+    if overwrite and out_dir is not None and distributed.is_main_process():
+        # the results of the earlier run go before its settings are replaced: an interrupted
+        # run never leaves results next to settings they were not computed with
+        _remove_outputs(out_dir)
     done = []
     if resume:
         models = out_dir / "models"

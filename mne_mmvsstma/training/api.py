@@ -11,6 +11,7 @@ estimators.
 from __future__ import annotations
 
 import numpy as np
+from mne.utils import _on_missing
 
 from ..features._inputs import _as_recordings, as_inputs, check_labels, recordings_to_inputs
 from ..utils import check_int, check_option, fill_doc, logger, verbose
@@ -30,6 +31,102 @@ def _identity(data):
     if _is_epochs(data):
         return data, None, dict(data.event_id)
     return data, None, None
+
+
+def _trials_of(data):
+    """The trials ``data`` holds, per recording: ``[{dataset, subject, session, trials}]``.
+
+    Known for recordings (and folders) and for Epochs whose metadata has
+    ``subject``, ``session`` and ``trial`` columns (the readers' Epochs);
+    ``None`` for arrays, whose trials cannot be told apart from another
+    recording's. Trials are the 0-based ids of the recordings.
+    """
+    from ..features._inputs import _is_epochs
+
+    recs = _as_recordings(data, "X")
+    if recs is not None:
+        parts = [(str(r.dataset), int(r.subject), int(r.session), r.trial_ids) for r in recs]
+    elif _is_epochs(data) and data.metadata is not None and \
+            {"subject", "session", "trial"} <= set(data.metadata.columns):
+        meta = data.metadata
+        parts = []
+        for (sub, ses), rows in meta.groupby(["subject", "session"], sort=True):
+            name = str(rows["dataset"].iloc[0]) if "dataset" in rows.columns else None
+            parts.append((name, int(sub), int(ses), rows["trial"].to_numpy()))
+    else:
+        return None
+    out = {}
+    for dataset, subject, session, trials in parts:
+        key = (dataset, subject, session)
+        old = out.get(key, [])
+        out[key] = sorted(set(old) | {int(t) for t in np.unique(trials)})
+    return [dict(dataset=d, subject=sub, session=ses, trials=t)
+            for (d, sub, ses), t in out.items()]
+
+
+def _format_trials(trials):
+    """Trials (0-based ids) as the files number them: ``1-16, 18``."""
+    nums = sorted(int(t) + 1 for t in trials)
+    runs, start = [], None
+    for i, n in enumerate(nums):
+        if start is None:
+            start = n
+        if i + 1 == len(nums) or nums[i + 1] != n + 1:
+            runs.append(str(start) if start == n else f"{start}-{n}")
+            start = None
+    return ", ".join(runs)
+
+
+def _fitted_trials(model, dataset, subject, session):
+    """The trials (0-based ids) of one recording a classifier was fitted on, or None.
+
+    Parameters
+    ----------
+    model : EmotionClassifier
+        A classifier fitted by :func:`finetune` (its ``fit_trials_``).
+    dataset : str | None
+        Dataset of the recording (``None``: any).
+    subject, session : int
+        The recording.
+
+    Returns
+    -------
+    trials : list of int | None
+        ``None`` when the classifier does not know the trials it was
+        fitted on (array inputs), an empty list when it was not fitted on
+        this recording.
+    """
+    record = getattr(model, "fit_trials_", None)
+    if record is None:
+        return None
+    out = set()
+    for r in record:
+        same = dataset is None or r["dataset"] is None or str(r["dataset"]) == str(dataset)
+        if same and int(r["subject"]) == int(subject) and int(r["session"]) == int(session):
+            out |= {int(t) for t in r["trials"]}
+    return sorted(out)
+
+
+def _check_not_fitted_on(models, test, on_fitted_trials):
+    """Refuse to score trials a classifier was fitted on as test trials (names them)."""
+    if test is None:
+        return
+    for k, model in enumerate(models):
+        for part in test:
+            fitted = _fitted_trials(model, part["dataset"], part["subject"], part["session"])
+            both = sorted(set(fitted or ()) & set(part["trials"]))
+            if not both:
+                continue
+            who = "The classifier" if len(models) == 1 else f"Member {k} of the ensemble"
+            name = f"{part['dataset'] or ''} sub-{part['subject']} ses-{part['session']}"
+            _on_missing(
+                on_fitted_trials,
+                f"{who} was fitted on trials {_format_trials(fitted)} of {name.strip()}, and X "
+                f"holds windows of trials {_format_trials(both)} of them: a score on trials "
+                "a classifier was fitted on is not a test score. Evaluate the other trials "
+                "(e.g. split_recording with the number of training trials the classifier was "
+                "fitted with), or pass on_fitted_trials='ignore' to score them anyway.",
+                name="on_fitted_trials")
 
 
 def _check_identity(model, dataset, event_id):
@@ -73,6 +170,63 @@ def _arch_kwargs(model_kwargs, *, decoder=True):
             continue
         out[key if key in ARCH_PARAMS else f"module__{key}"] = value
     return out
+
+
+#: architecture parameters a classifier built from a pretrained network takes from it
+_NET_ARCH = ("emb_dim", "n_layers", "n_heads", "head_dim", "drop_prob", "pool", "kernel_sizes")
+
+
+def _net_arch(net):
+    """The architecture parameters of an MV-SSTMA network (``_NET_ARCH``)."""
+    config = net.get_config()
+    return {k: tuple(config[k]) if isinstance(config[k], list) else config[k]
+            for k in _NET_ARCH}
+
+
+def _pretrained_arch(pretrained, model_kwargs, *, modality, fusion):
+    """``model_kwargs`` of a classifier started from ``pretrained``, checked against it.
+
+    A single-modality classifier is the pretrained network with a new head, so its
+    parameters are the network's (``model_kwargs=None`` takes them); a size in
+    ``model_kwargs`` that differs from the network's is an error (the network would
+    not be the size the parameters say). For fusion, ``model_kwargs`` sizes the
+    encoders that are not pretrained.
+    """
+    from ..models import MVSSTMA
+    from .estimators import Pretrainer
+
+    def net_of(obj):
+        if isinstance(obj, Pretrainer) and hasattr(obj, "module_"):
+            return obj.module_
+        return obj if isinstance(obj, MVSSTMA) else None
+
+    if isinstance(pretrained, dict):
+        pretrained = pretrained.get(modality)
+    if fusion is not None or pretrained is None:
+        return model_kwargs
+    net = net_of(pretrained)
+    if net is None:
+        return model_kwargs
+    arch = _net_arch(net)
+    given = dict(model_kwargs or {})
+    diff = {k: (v, arch[k]) for k, v in given.items() if k in arch and
+            (tuple(v) if isinstance(v, list) else v) != arch[k]}
+    if diff:
+        what = ", ".join(f"{k}={a!r} (the network: {b!r})" for k, (a, b) in diff.items())
+        raise ValueError(f"model_kwargs set {what}, but the classifier is the pretrained "
+                         "network with a new head and keeps its architecture; leave these "
+                         "out (or pass model_kwargs=None) to use the pretrained network's")
+    return {**given, **arch}
+
+
+def _pretrained_ch_names(pretrained):
+    """The EEG channels (in order) the pretrained EEG extractor was fitted on, or None."""
+    if isinstance(pretrained, dict):
+        pretrained = pretrained.get("eeg")
+    names = getattr(pretrained, "ch_names_", None)
+    if names is None or getattr(pretrained, "modality", "eeg") != "eeg":
+        return None
+    return list(names)
 
 
 def _skorch_verbose():
@@ -164,6 +318,7 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.3, n_epochs=100, batch_size=6
         random_state=random_state, checkpoint_dir=checkpoint_dir, resume=resume,
         verbose=_skorch_verbose(), **_arch_kwargs(model_kwargs), **kwargs)
     est.fit(getattr(inp, modality), groups=inp.trial_ids)
+    est.ch_names_ = inp.ch_names if modality == "eeg" else None  # None: arrays (unknown)
     if recs is not None:
         est.dataset_ = str(recs[0].dataset)
         ev = getattr(recs[0], "event_id", None)
@@ -280,7 +435,12 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
     Returns
     -------
     classifier : EmotionClassifier
-        The fitted estimator.
+        The fitted estimator. ``fit_trials_`` records the trials of every
+        recording it was fitted on (recordings, folders and the readers'
+        Epochs; ``None`` for arrays), which :func:`evaluate` never scores
+        as test trials; ``ch_names_`` the EEG channels in the order the
+        network takes them (Epochs of the same channels in another order
+        are reordered by name, other channels are refused).
     """
     from .estimators import EmotionClassifier, TrialSplit
 
@@ -300,8 +460,10 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
     if fusion is None and X_eye is not None:
         raise ValueError("X_eye was given but fusion=None (single-modality model)")
     X, dataset, event_id = _identity(X)
+    fit_trials = _trials_of(X)
     inp = as_inputs(X, need=need, labels=y, X_eye=X_eye, trial_ids=trial_ids,
-                    n_windows=n_windows, fill_eye=fill_eye, name="X")
+                    n_windows=n_windows, fill_eye=fill_eye, name="X",
+                    ch_names=_pretrained_ch_names(pretrained) if "eeg" in need else None)
     if inp.labels is None:
         raise ValueError("y is required (labels of the training windows)")
     labels = check_labels(inp.labels, "y")
@@ -319,6 +481,7 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
         logger.info("finetune: no trial ids, so no held-out trials for validation; training "
                     f"{n_epochs} epochs and keeping the last epoch's model")
     Xfit = {m: getattr(inp, m) for m in need} if fusion is not None else getattr(inp, modality)
+    model_kwargs = _pretrained_arch(pretrained, model_kwargs, modality=modality, fusion=fusion)
     est = EmotionClassifier(
         modality=modality, fusion=fusion, pretrained=pretrained, dcca_weight=dcca_weight,
         fusion_dim=fusion_dim, mask_ratio=mask_ratio, lr=lr, optimizer__weight_decay=weight_decay,
@@ -330,6 +493,10 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
     est.fit(Xfit, labels, groups=inp.trial_ids)
     est.n_labels_ = n_labels
     est.dataset_, est.event_id_ = dataset, event_id
+    # every trial of X counts, also those held out for early stopping and the windows
+    # n_labels leaves out: the model was selected on them
+    est.fit_trials_ = fit_trials
+    est.ch_names_ = inp.ch_names if "eeg" in need else None
     return est
 
 
@@ -341,7 +508,7 @@ def _check_fitted(model):
                         f"{type(model).__name__}")
 
 
-def _test_inputs(models, X, X_eye, trial_ids, fill_eye, n_windows):
+def _test_inputs(models, X, X_eye, trial_ids, fill_eye, n_windows, on_fitted_trials="ignore"):
     """Test windows for fitted classifiers that take the same inputs (read once)."""
     model = models[0]
     need = model.modalities_
@@ -355,8 +522,14 @@ def _test_inputs(models, X, X_eye, trial_ids, fill_eye, n_windows):
     X, dataset, event_id = _identity(X)
     for m in models:
         _check_identity(m, dataset, event_id)
+    _check_not_fitted_on(models, _trials_of(X), on_fitted_trials)
+    names = [list(n) for m in models if (n := getattr(m, "ch_names_", None)) is not None]
+    if any(n != names[0] for n in names):
+        raise ValueError("The classifiers of an ensemble must take the same EEG channels in "
+                         f"the same order (ch_names_: {names})")
     inp = as_inputs(X, need=need, X_eye=X_eye, trial_ids=trial_ids, n_windows=n_windows,
-                    fill_eye=fill_eye, name="X")
+                    fill_eye=fill_eye, name="X",
+                    ch_names=names[0] if names and "eeg" in need else None)
     Xt = {m: getattr(inp, m) for m in need} if model.fusion is not None \
         else getattr(inp, need[0])
     return Xt, inp.labels
@@ -405,9 +578,16 @@ def predict_proba(model, X, *, X_eye=None, mask_ratio=None, n_windows=None, tria
     are refused.
     """
 
+    return _predict_proba(model, X, X_eye=X_eye, mask_ratio=mask_ratio, n_windows=n_windows,
+                          trial_ids=trial_ids, fill_eye=fill_eye, batch_size=batch_size)
+
+
+def _predict_proba(model, X, *, X_eye, mask_ratio, n_windows, trial_ids, fill_eye, batch_size,
+                   on_fitted_trials="ignore"):
     check_int(batch_size, "batch_size", none=True)
     members = _check_ensemble(model)
-    Xt, labels = _test_inputs(members, X, X_eye, trial_ids, fill_eye, n_windows)
+    Xt, labels = _test_inputs(members, X, X_eye, trial_ids, fill_eye, n_windows,
+                              on_fitted_trials)
     probas = [_proba(m, Xt, mask_ratio, batch_size) for m in members]
     return np.mean(probas, axis=0), labels  # one member: its probabilities exactly
 
@@ -483,7 +663,7 @@ def _scores(proba, y, classes):
 @verbose
 @fill_doc
 def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, trial_ids=None,
-             fill_eye=None, batch_size=None, verbose=None):
+             fill_eye=None, batch_size=None, on_fitted_trials="raise", verbose=None):
     """Evaluate a fine-tuned classifier on test data.
 
     Parameters
@@ -506,6 +686,11 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
     %(fill_eye)s
     batch_size : int | None
         Windows per prediction batch (see :func:`predict_proba`).
+    on_fitted_trials : ``"raise"`` | ``"warn"`` | ``"ignore"``
+        What to do when ``X`` holds windows of trials the classifier was
+        fitted on (``fit_trials_``: known when it was fitted on recordings,
+        a dataset folder or the readers' Epochs): by default an error naming
+        the trials, since a score on them is not a test score.
     %(verbose)s
 
     Returns
@@ -516,9 +701,9 @@ def evaluate(model, X, y=None, *, X_eye=None, mask_ratio=None, n_windows=None, t
         predicted), ``n_samples`` and, for attention fusion, ``attention``
         (mean EEG / eye fusion weights).
     """
-    proba, found = predict_proba(model, X, X_eye=X_eye, mask_ratio=mask_ratio,
-                                 n_windows=n_windows, trial_ids=trial_ids, fill_eye=fill_eye,
-                                 batch_size=batch_size)
+    proba, found = _predict_proba(model, X, X_eye=X_eye, mask_ratio=mask_ratio,
+                                  n_windows=n_windows, trial_ids=trial_ids, fill_eye=fill_eye,
+                                  batch_size=batch_size, on_fitted_trials=on_fitted_trials)
     members = list(model) if isinstance(model, (list, tuple)) else [model]  # checked above
     y = found if y is None else y
     if y is None:

@@ -54,9 +54,12 @@ _ALLOWED_CLASSES = {
 }
 # fitted attributes stored with an estimator
 MODEL_ATTRS = ("classes_inferred_", "input_shape_", "input_shapes_", "input_stats_", "dataset_",
-               "event_id_",
+               "event_id_", "fit_trials_", "ch_names_",
                "whitening_")
 _PLAIN = (int, float, str, bool, type(None))
+# estimator parameters that describe the network (stored as the network has them)
+ARCH_KEYS = ("emb_dim", "n_layers", "n_decoder_layers", "n_heads", "head_dim", "drop_prob",
+             "pool", "kernel_sizes")
 
 
 def atomic_save(obj, fname) -> Path:
@@ -105,8 +108,8 @@ def load_file(fname, *, kind="checkpoint"):
             # torch's message advises weights_only=False, which runs arbitrary code
             raise ValueError(
                 f"Refusing to load {kind} file {fname}: {what} holds objects other than "
-                "tensors and plain Python containers (mne_mmvsstma never writes such files; "
-                "do not load files of unknown origin with pickle)") from None
+                "tensors and plain Python containers, or is damaged (mne_mmvsstma never "
+                "writes such files; do not load files of unknown origin with pickle)") from None
         except Exception as exc:
             raise ValueError(f"Could not read {kind} file {fname}: the file is truncated or "
                              f"corrupt ({type(exc).__name__}: {exc})") from None
@@ -115,8 +118,19 @@ def load_file(fname, *, kind="checkpoint"):
     if (not isinstance(record, dict) or record.get("format") != FILE_FORMAT
             or not isinstance(record.get("payload"), torch.Tensor)
             or not isinstance(record.get("sha256"), str)):
-        raise ValueError(f"{fname} is not a {kind} file of this version of mne_mmvsstma "
-                         "(no integrity record); rewrite it with this version")
+        items = []
+        if isinstance(record, dict):
+            items = list(record) + list(record.values())
+        elif isinstance(record, (list, tuple)):
+            items = list(record)
+        words = {x for x in items if isinstance(x, str)}
+        if len(words & {"format", "sha256", "payload"}) >= 2 or FILE_FORMAT in words:
+            # the integrity record with a changed key or value: a damaged file of ours
+            raise ValueError(f"{kind} file {fname} is damaged: its integrity record is corrupt "
+                             "(changed on disk or in transfer); use an intact copy")
+        raise ValueError(f"{fname} is not a {kind} file written by this version of "
+                         "mne_mmvsstma (no integrity record): a file of another program or of "
+                         "a version before integrity records, which cannot be checked")
     payload = record["payload"]
     if payload.dtype != torch.uint8 or payload.ndim != 1:
         raise ValueError(f"{kind} file {fname} is corrupt (malformed payload)")
@@ -296,6 +310,11 @@ def save_model(estimator, fname, *, overwrite=False):
     module = estimator.module_
     params = {k: v for k, v in estimator.get_params(deep=False).items()
               if _is_plain(v) and k not in ("checkpoint_dir", "resume", "device", "module")}
+    if type(module).__name__ == "MVSSTMA":
+        # the architecture stored is the network's (a classifier built from a pretrained
+        # network has that network's size, whatever its own parameters say)
+        config = module.get_config()
+        params.update({k: config[k] for k in ARCH_KEYS if k in params and k in config})
     obj = {
         "format": MODEL_FORMAT,
         "version": FORMAT_VERSION,
