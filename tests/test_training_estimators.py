@@ -105,9 +105,24 @@ def test_cross_val_score_grouped_by_trial(routing):
     clf = EmotionClassifier(**FIT).set_fit_request(groups=True)
     scores = cross_val_score(clf, eeg, y, cv=GroupKFold(n_splits=3), params={"groups": groups})
     assert scores.shape == (3,) and np.all((scores >= 0) & (scores <= 1))
-    # without groups, the default split (whole held-out trials) cannot run
-    with pytest.raises(ValueError, match="needs groups"):
-        EmotionClassifier(**FIT).fit(eeg, y)
+
+
+
+def test_fit_without_groups():
+    """Without trial ids, a probe alone needs no validation (no warning); training epochs run
+    without validation, with a warning saying so (the default split cannot hold out trials)."""
+    eeg, _, y, groups = _data()
+    probe = EmotionClassifier(**{**FIT, "max_epochs": 0}).fit(eeg, y)  # warnings are errors
+    grouped = EmotionClassifier(**{**FIT, "max_epochs": 0}).fit(eeg, y, groups=groups)
+    np.testing.assert_allclose(probe.predict_proba(eeg), grouped.predict_proba(eeg), atol=1e-6)
+    with pytest.warns(UserWarning, match=r"no whole training trial can be held out for "
+                      r"validation: training 2 epochs without validation"):
+        clf = EmotionClassifier(**{**FIT, "max_epochs": 2}).fit(eeg, y)
+    assert len(clf.history) == 2 and "valid_loss" not in clf.history[-1]
+    clf = EmotionClassifier(**{**FIT, "max_epochs": 2}).fit(eeg, y, groups=groups)
+    assert "valid_loss" in clf.history[-1]
+    with pytest.raises(ValueError, match="needs groups"):  # the split itself, called directly
+        TrialSplit().indices(None, y)
 
 
 def test_grid_search_over_a_pipeline_with_trial_windows(routing):

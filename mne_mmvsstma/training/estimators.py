@@ -30,6 +30,7 @@ import contextlib
 import copy
 import math
 import numbers
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -337,6 +338,17 @@ class _MVSSTMANet:
     def get_split_datasets(self, X, y=None, **fit_params):  # noqa: D102
         dataset = self.get_dataset(X, y)
         if not self.train_split:
+            return dataset, None
+        if isinstance(self.train_split, TrialSplit) and self.groups_fit_ is None:
+            # no trial ids: nothing to hold out; a linear probe alone (max_epochs=0) needs no
+            # validation, training epochs run without it (said, as it changes what is kept)
+            if self.max_epochs > 0:
+                warnings.warn(
+                    f"{type(self).__name__}.fit got no groups (the trial id of every window), "
+                    f"so no whole training trial can be held out for validation: training "
+                    f"{self.max_epochs} epochs without validation or early stopping and "
+                    "keeping the last epoch's model. Pass groups, or train_split=None to "
+                    "silence this warning.", UserWarning, stacklevel=2)
             return dataset, None
         return self.train_split(dataset, self.y_fit_, groups=self.groups_fit_)
 
@@ -1052,9 +1064,11 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         skorch training parameters (AdamW, lr 1e-3).
     train_split : TrialSplit | callable | None
         Validation split for early stopping and best-epoch selection. The
-        default holds out one whole training trial per class and needs
-        ``groups`` in ``fit``; ``None`` trains ``max_epochs`` without
-        validation.
+        default holds out one whole training trial per class, given ``groups``
+        in ``fit``; ``None`` trains ``max_epochs`` without validation. Without
+        ``groups`` nothing can be held out: the linear probe alone
+        (``max_epochs=0``) needs no validation, training epochs run without
+        it (a warning says so).
     patience : int | None
         Early stopping patience (epochs without a lower ``valid_loss``); the
         best epoch's weights are restored.
