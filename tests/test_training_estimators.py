@@ -455,7 +455,6 @@ def _bad_cases():
                            ValueError, "X\\['eye'\\] has 89 windows"),
         "labels-length": ({}, eeg, y[:-1], groups, ValueError, "y has 89 labels but X has 90"),
         "groups-length": ({}, eeg, y, groups[:-1], ValueError, "groups has 89 entries"),
-        "groups-missing": ({}, eeg, y, None, ValueError, "needs groups"),
         "single-class": ({}, eeg, np.zeros_like(y), groups, ValueError, "single class"),
         "nan": ({}, np.where(np.arange(eeg.size).reshape(eeg.shape) == 7, np.nan, eeg), y,
                 groups, ValueError, "1 NaN"),
