@@ -175,7 +175,10 @@ model_kwargs : dict | None
     Architecture of new networks (``emb_dim``, ``n_layers``,
     ``n_decoder_layers``, ``n_heads``, ``head_dim``, ``drop_prob``, ``pool``,
     ``kernel_sizes``; other :class:`~mne_mmvsstma.models.MVSSTMA` parameters
-    are passed as ``module__<name>``)."""
+    are passed as ``module__<name>``). ``None``: the default recipe's one
+    encoder and one decoder hybrid block with one head
+    (``training.recipe.CPU_ARCH``); the paper's is
+    ``training.recipe.PAPER_ARCH``."""
 
 
 def _indent(text: str, n_spaces: int) -> str:

@@ -22,15 +22,18 @@ import time
 from pathlib import Path
 
 DEMO_TABLES = "2,baselines"
-# small architecture of the demo (the paper's is emb_dim=16, 6 + 6 layers, 6 heads)
+# network sizes; "demo" is the default recipe's (training.recipe.CPU_ARCH)
 MODEL_SIZES = {
-    "paper": {},  # emb_dim 16, 6 encoder + 6 decoder layers, 6 heads of width 16
+    "paper": dict(emb_dim=16, n_layers=6, n_decoder_layers=6, n_heads=6, head_dim=16),
     "small": dict(emb_dim=16, n_layers=2, n_decoder_layers=2, n_heads=4, head_dim=8),
     "demo": dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16),
 }
-# the recipe chosen by benchmarks/accuracy.py: linear probe (C=1) on the whitened features
-# of the pretrained encoder, no gradient fine-tuning
-PROBE_C = 1.0
+RECIPE_HELP = (
+    "settings of the options left unset: 'default', the recipe chosen on real SEED-IV "
+    "features (benchmarks/real_accuracy.py): the 'demo' network size, 3 pretraining epochs "
+    "at mask ratio 0.7 and lr 1e-3, whitened linear probes, no fine-tuning epochs; "
+    "'paper', the published hyperparameters ('paper' size, 100 pretraining epochs at "
+    "1.5e-4 and mask ratio 0.3, 100 fine-tuning epochs end to end; needs a GPU)")
 # methods of mne_mmvsstma.features.fill_eye_nan
 FILL_EYE = ("interpolate", "mean", "zero")
 
@@ -148,9 +151,15 @@ def _check_outputs(args):
         raise ValueError("--resume needs --checkpoint-dir")
 
 
-def _add_arch(p, default="paper"):
+def _add_recipe(p):
+    p.add_argument("--recipe", choices=["default", "paper"], default="default",
+                   help=RECIPE_HELP + " (default 'default')")
+
+
+def _add_arch(p, default=None, *, pretrained=False):
     shown = (f"{default!r}" if default is not None else
-             "the pretrained extractors' size, else 'paper'")
+             "the pretrained extractors' size, else the recipe's" if pretrained else
+             "the recipe's: 'demo' for --recipe default, 'paper' for --recipe paper")
     p.add_argument("--model-size", choices=list(MODEL_SIZES), default=default,
                    help="'paper': emb_dim 16, 6 encoder + 6 decoder layers, 6 heads; "
                         "'small': 2 + 2 layers, 4 heads; 'demo': 1 + 1 layer, 1 head "
@@ -171,8 +180,24 @@ def _add_recording(p):
     p.add_argument("--session", type=POS_INT, required=True, help="session number (required)")
 
 
+def _recipe(args):
+    """The settings of ``--recipe`` (``"default"`` for commands without it)."""
+    from .training.recipe import get_recipe
+
+    return get_recipe(getattr(args, "recipe", "default"))
+
+
+def _option(args, name, key):
+    """An option's value, or the recipe's setting ``key`` when it was left unset."""
+    value = getattr(args, name)
+    return _recipe(args)[key] if value is None else value
+
+
 def _model_kwargs(args):
-    return dict(MODEL_SIZES[args.model_size or "paper"])
+    if args.model_size is None:
+        arch = _recipe(args)["model_kwargs"]
+        return {k: v for k, v in arch.items() if k != "pool"}
+    return dict(MODEL_SIZES[args.model_size])
 
 
 # what a --model-size fixes of an encoder
@@ -270,14 +295,17 @@ def build_parser():
     p.add_argument("--sessions", type=_int_list, default=None, help="e.g. 1,2 (default all)")
     p.add_argument("--all-trials", action="store_true",
                    help="also use the test trials (default: training trials only)")
-    p.add_argument("--epochs", type=POS_INT, default=100,
-                   help="pretraining epochs (default 100)")
-    p.add_argument("--batch-size", type=POS_INT, default=64,
-                   help="windows per mini-batch (default 64)")
-    p.add_argument("--lr", type=LR, default=1.5e-4, help="AdamW learning rate (default 1.5e-4)")
+    _add_recipe(p)
+    p.add_argument("--epochs", type=POS_INT, default=None,
+                   help="pretraining epochs (default: the recipe's, 3; paper 100)")
+    p.add_argument("--batch-size", type=POS_INT, default=None,
+                   help="windows per mini-batch (default: the recipe's, 64)")
+    p.add_argument("--lr", type=LR, default=None,
+                   help="AdamW learning rate (default: the recipe's, 1e-3; paper 1.5e-4)")
     p.add_argument("--mask-ratio", type=_number(float, 0.0, 0.99, low_open=True,
-                                                what="ratio"), default=0.3,
-                   help="fraction of the channels masked and reconstructed (default 0.3)")
+                                                what="ratio"), default=None,
+                   help="fraction of the channels masked and reconstructed (default: the "
+                        "recipe's, 0.7; paper 0.3)")
     _add_arch(p)
     _add_checkpoint(p)
     _add_common(p)
@@ -300,18 +328,20 @@ def build_parser():
                    help="fraction of the channels masked at random in training (default 0)")
     p.add_argument("--dcca-weight", type=NONNEG, default=0.1,
                    help="weight of the DCCA loss of fusion fine-tuning (default 0.1)")
-    p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
-                   help=f"inverse L2 strength of the linear probe (default {PROBE_C}); 0 "
-                        "disables the probe")
-    p.add_argument("--epochs", type=NONNEG_INT, default=0,
-                   help="fine-tuning epochs after the probe (default 0: the probe alone)")
+    _add_recipe(p)
+    p.add_argument("--probe-c", type=NONNEG, default=None,
+                   help="inverse L2 strength of the linear probe; 0 disables the probe "
+                        "(default: the recipe's, 1.0; paper 0)")
+    p.add_argument("--epochs", type=NONNEG_INT, default=None,
+                   help="fine-tuning epochs after the probe (default: the recipe's, 0: the "
+                        "probe alone; paper 100)")
     p.add_argument("--batch-size", type=POS_INT, default=32,
                    help="windows per mini-batch (default 32)")
     p.add_argument("--lr", type=LR, default=1e-3, help="AdamW learning rate (default 1e-3)")
     p.add_argument("--patience", type=POS_INT, default=20,
                    help="early-stopping patience in epochs, on held-out training trials "
                         "(default 20)")
-    _add_arch(p, default=None)
+    _add_arch(p, pretrained=True)
     _add_checkpoint(p)
     _add_common(p)
 
@@ -330,27 +360,35 @@ def build_parser():
 
     p = sub.add_parser("protocol", help="run the paper's experiment tables on a dataset")
     _add_data(p)
-    p.add_argument("--tables", default="1,2,3,4,baselines",
-                   help="comma-separated among 1,2,3,4,baselines (default all)")
+    _add_recipe(p)
+    p.add_argument("--tables", default="1,2,baselines",
+                   help="comma-separated among 1,2,3,4,baselines (default 1,2,baselines: "
+                        "one SEED-IV session of 15 recordings takes about 15 min on 2 CPU "
+                        "cores with the default recipe)")
     p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_protocol"),
                    help="output folder: results.csv, summaries, figures, pretrained models "
                         "(default ./mmvsstma_protocol; refused when not empty unless "
                         "--resume or --overwrite)")
     p.add_argument("--subjects", type=_int_list, default=None, help="e.g. 1,2,3 (default all)")
     p.add_argument("--sessions", type=_int_list, default=None, help="e.g. 1,2 (default all)")
-    p.add_argument("--pretrain-epochs", type=POS_INT, default=100,
-                   help="pretraining epochs of every extractor (default 100)")
-    p.add_argument("--finetune-epochs", type=NONNEG_INT, default=0,
-                   help="fine-tuning epochs after the linear probe (default 0: the probe)")
-    p.add_argument("--probe-c", type=NONNEG, default=PROBE_C,
-                   help=f"inverse L2 strength of the linear probe (default {PROBE_C}); 0 "
-                        "disables the probe")
+    p.add_argument("--pretrain-epochs", type=POS_INT, default=None,
+                   help="pretraining epochs of every extractor (default: the recipe's, 3; "
+                        "paper 100)")
+    p.add_argument("--pretrain-mask-ratio", type=_number(float, 0.0, 0.99, low_open=True,
+                                                         what="ratio"), default=None,
+                   help="mask ratio of pretraining (default: the recipe's, 0.7; paper 0.3)")
+    p.add_argument("--finetune-epochs", type=NONNEG_INT, default=None,
+                   help="fine-tuning epochs after the linear probe (default: the recipe's, "
+                        "0: the probe; paper 100)")
+    p.add_argument("--probe-c", type=NONNEG, default=None,
+                   help="inverse L2 strength of the linear probe; 0 disables the probe "
+                        "(default: the recipe's, 1.0; paper 0)")
     p.add_argument("--n-labels", type=POS_INT, default=10,
                    help="labeled windows per training trial in tables 3 and 4 (default 10)")
     p.add_argument("--ensemble", type=POS_INT, default=None,
                    help="extractors pretrained with different seeds per modality; every "
-                        "result averages one classifier per extractor (default: 5 on SEED, "
-                        "3 on SEED-IV and SEED-V)")
+                        "result averages one classifier per extractor (default: the "
+                        "recipe's, 5 on SEED, 3 on SEED-IV and SEED-V; paper 1)")
     p.add_argument("--mask-ratios", type=_float_list, default=[0.3, 0.5, 0.7],
                    help="channel mask ratios of table 4 (default 0.3,0.5,0.7)")
     _add_arch(p)
@@ -408,14 +446,15 @@ def cmd_demo(args):
         root, dataset="SEED-IV", tables=args.tables, subjects=list(range(1, args.subjects + 1)),
         sessions=[1], out_dir=out_dir / "results", pretrain_epochs=args.pretrain_epochs,
         finetune_epochs=args.epochs, model_kwargs=_model_kwargs(args), n_labels=args.n_labels,
-        pretrain_kwargs=dict(lr=1e-3), classifier_kwargs=dict(probe_C=PROBE_C),
         ensemble=args.ensemble, patience=5, overwrite=args.overwrite, device=args.device,
         n_jobs=args.n_jobs, random_state=args.seed,
     )
     print()
     print(result.format())
     print("4 classes (chance level 25%). Simulated data: compare models with each other, "
-          "not with the paper.")
+          "not with the paper; simulated accuracies say nothing about real data (the "
+          "recipe's real-data numbers: doc/real_data.rst, 'Development data and the real-data "
+          "benchmark').")
     print(f"Files: {result.out_dir} (results.csv, summary.md, *.png)")
     print(f"Done in {time.perf_counter() - t0:.0f} s")
     return 0
@@ -434,8 +473,11 @@ def cmd_pretrain(args):
     else:
         data = [_split(args, r)[0] for r in recs]
     model = pretrain(
-        data, modality=args.modality, mask_ratio=args.mask_ratio, n_epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, model_kwargs=_model_kwargs(args),
+        data, modality=args.modality, mask_ratio=_option(args, "mask_ratio", "pretrain_mask_ratio"),
+        n_epochs=_option(args, "epochs", "pretrain_epochs"),
+        batch_size=_option(args, "batch_size", "pretrain_batch_size"),
+        lr=_option(args, "lr", "pretrain_lr"), whitening=_recipe(args)["whitening"],
+        model_kwargs=_model_kwargs(args),
         device=args.device, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
         resume=args.resume,
     )
@@ -475,10 +517,11 @@ def cmd_finetune(args):
         modality, model = None, (pre or None)
     clf = finetune(
         [train], model=model, modality=modality, fusion=fusion, dcca_weight=args.dcca_weight,
-        lr=args.lr, n_epochs=args.epochs, batch_size=args.batch_size, n_labels=args.n_labels,
+        lr=args.lr, n_epochs=_option(args, "epochs", "finetune_epochs"),
+        batch_size=args.batch_size, n_labels=args.n_labels,
         patience=args.patience, mask_ratio=args.mask_ratio,
         model_kwargs=size_kwargs,  # the extractors' size, checked above
-        probe_C=args.probe_c or None, device=args.device,
+        probe_C=_option(args, "probe_c", "probe_C") or None, device=args.device,
         random_state=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
     )
     save_model(clf, args.out, overwrite=args.overwrite)
@@ -556,8 +599,10 @@ def cmd_protocol(args):
         args.root, dataset=args.dataset, tables=args.tables, subjects=args.subjects,
         sessions=args.sessions, out_dir=args.out_dir, n_train_trials=args.train_trials,
         n_labels=args.n_labels, mask_ratios=args.mask_ratios,
-        pretrain_epochs=args.pretrain_epochs, finetune_epochs=args.finetune_epochs,
-        model_kwargs=_model_kwargs(args), classifier_kwargs=dict(probe_C=args.probe_c or None),
+        recipe=args.recipe, pretrain_epochs=args.pretrain_epochs,
+        pretrain_mask_ratio=args.pretrain_mask_ratio, finetune_epochs=args.finetune_epochs,
+        model_kwargs=None if args.model_size is None else _model_kwargs(args),
+        classifier_kwargs=None if args.probe_c is None else dict(probe_C=args.probe_c or None),
         ensemble=args.ensemble, fill_eye=args.fill_eye, allow_partial=args.allow_partial,
         plot=not args.no_plots, resume=args.resume, overwrite=args.overwrite,
         device=args.device, n_jobs=args.n_jobs, random_state=args.seed,

@@ -117,3 +117,54 @@ def test_cli_errors(seed_iv_root, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["protocol", str(seed_iv_root), "--subjects", "a,b"])
+
+
+def test_recipe_options(seed_iv_root, tmp_path, monkeypatch, capsys):
+    """Options left unset take the --recipe's settings; given options win; --help says so."""
+    import mne_mmvsstma.protocol
+    import mne_mmvsstma.training
+    from mne_mmvsstma.training.recipe import get_recipe
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(name):
+        def fn(*args, **kwargs):
+            seen[name] = kwargs
+            raise Stop
+        return fn
+
+    monkeypatch.setattr(mne_mmvsstma.training, "pretrain", capture("pretrain"))
+    monkeypatch.setattr(mne_mmvsstma.protocol, "run_protocol", capture("protocol"))
+    default, paper = get_recipe("default"), get_recipe("paper")
+    base = ["pretrain", str(seed_iv_root), "--train-trials", "8", "-o", str(tmp_path / "m.pt")]
+    for recipe, args in (("default", []), ("paper", ["--recipe", "paper"])):
+        with pytest.raises(Stop):
+            main(base + args)
+        r = get_recipe(recipe)
+        got = seen["pretrain"]
+        assert (got["mask_ratio"], got["n_epochs"], got["lr"], got["whitening"]) == (
+            r["pretrain_mask_ratio"], r["pretrain_epochs"], r["pretrain_lr"], r["whitening"])
+        assert got["model_kwargs"]["n_layers"] == r["model_kwargs"]["n_layers"]
+    with pytest.raises(Stop):
+        main(base + ["--recipe", "paper", "--epochs", "2", "--model-size", "demo"])
+    assert seen["pretrain"]["n_epochs"] == 2 and seen["pretrain"]["lr"] == paper["pretrain_lr"]
+    assert seen["pretrain"]["model_kwargs"]["n_layers"] == 1
+    with pytest.raises(Stop):
+        main(["protocol", str(seed_iv_root), "--out-dir", str(tmp_path / "p")])
+    got = seen["protocol"]
+    assert got["recipe"] == "default" and got["tables"] == "1,2,baselines"
+    assert all(got[k] is None for k in ("pretrain_epochs", "pretrain_mask_ratio",
+                                        "finetune_epochs", "model_kwargs", "classifier_kwargs"))
+    with pytest.raises(Stop):
+        main(["protocol", str(seed_iv_root), "--out-dir", str(tmp_path / "p"), "--recipe",
+              "paper", "--probe-c", "0"])
+    assert seen["protocol"]["recipe"] == "paper"
+    assert seen["protocol"]["classifier_kwargs"] == {"probe_C": None}
+    assert default["pretrain_epochs"] < paper["pretrain_epochs"]
+    with pytest.raises(SystemExit):
+        main(["protocol", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--recipe {default,paper}" in text and "about 15 min on 2 CPU cores" in text

@@ -654,3 +654,33 @@ def test_attention_probe_fits_the_attention_vector_then_the_probe():
     ref = LogisticRegression(C=0.5, max_iter=5000).fit(sc.transform(fused), y)
     np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(sc.transform(fused)),
                                atol=1e-4)
+
+
+def test_defaults_are_the_recipe():
+    """The estimators' and functions' defaults are the default recipe; the paper's settings
+    are one call away."""
+    import inspect
+
+    from mne_mmvsstma.training import finetune, pretrain
+    from mne_mmvsstma.training.recipe import classifier_params, get_recipe, pretrainer_params
+
+    for est, params in ((Pretrainer(), pretrainer_params()),
+                        (EmotionClassifier(), classifier_params())):
+        got = est.get_params()
+        assert {k: got[k] for k in params} == params, type(est).__name__
+    r = get_recipe()
+    pre = {k: v.default for k, v in inspect.signature(pretrain).parameters.items()}
+    assert (pre["mask_ratio"], pre["n_epochs"], pre["lr"], pre["batch_size"]) == (
+        r["pretrain_mask_ratio"], r["pretrain_epochs"], r["pretrain_lr"],
+        r["pretrain_batch_size"])
+    fit = {k: v.default for k, v in inspect.signature(finetune).parameters.items()}
+    assert (fit["n_epochs"], fit["lr"]) == (r["finetune_epochs"], r["finetune_lr"])
+    paper = Pretrainer(**pretrainer_params("paper"))
+    assert (paper.n_layers, paper.n_decoder_layers, paper.n_heads, paper.lr,
+            paper.max_epochs, paper.mask_ratio) == (6, 6, 6, 1.5e-4, 100, 0.3)
+    clf = EmotionClassifier(**classifier_params("paper"))
+    assert (clf.n_layers, clf.max_epochs, clf.probe_C) == (6, 100, None)
+    r["pretrain_epochs"] = 7  # a copy: changing it changes no default
+    assert get_recipe()["pretrain_epochs"] == pretrainer_params()["max_epochs"] != 7
+    with pytest.raises(ValueError, match="recipe"):
+        get_recipe("fast")

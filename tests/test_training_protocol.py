@@ -61,7 +61,7 @@ def test_run_protocol_all_tables(seed_iv_root, tmp_path, monkeypatch):
     out = tmp_path / "out"
     kw = dict(n_train_trials=N_TRAIN, pretrain_epochs=1, finetune_epochs=1, n_labels=2,
               model_kwargs=TINY, batch_size=16, verbose=False)
-    result = run_protocol(seed_iv_root, out_dir=out, **kw)
+    result = run_protocol(seed_iv_root, out_dir=out, tables="1,2,3,4,baselines", **kw)
     res = result.results
     # rows per recording: T1 4, T2 3, T3 3, T4 9, baselines 3
     assert len(res) == 2 * 22
@@ -98,7 +98,8 @@ def test_run_protocol_all_tables(seed_iv_root, tmp_path, monkeypatch):
 
     monkeypatch.setattr(api, "finetune", fail)
     monkeypatch.setattr(api, "pretrain", fail)
-    again = run_protocol(seed_iv_root, out_dir=out, resume=True, **kw)
+    again = run_protocol(seed_iv_root, out_dir=out, resume=True, tables="1,2,3,4,baselines",
+                         **kw)
     pd.testing.assert_frame_equal(again.results, result.results, check_dtype=False)
 
 
@@ -270,3 +271,50 @@ def test_summarize_paper_format():
     assert "72.50/12.50" in text and "90.16/5.44" in text
     md = format_summary(summary, markdown=True)
     assert md.startswith("## Table 2") and "| model" in md
+
+
+def test_run_protocol_defaults_are_the_recipe(seed_iv_root, monkeypatch):
+    """Without options: Tables 1, 2 and baselines with the default recipe's settings; the
+    paper's recipe one argument away; explicit settings win over the recipe's."""
+    from mne_mmvsstma.protocol import runner
+    from mne_mmvsstma.training import recipe as recipe_mod
+
+    calls = {"pretrain": [], "finetune": []}
+
+    def spy(name, fn):
+        def wrapped(*args, **kwargs):
+            calls[name].append(kwargs)
+            return fn(*args, **kwargs)
+        return wrapped
+
+    from mne_mmvsstma.training import api
+    monkeypatch.setattr(api, "pretrain", spy("pretrain", api.pretrain))
+    monkeypatch.setattr(api, "finetune", spy("finetune", api.finetune))
+    # a recipe cut to one tiny epoch and one member, so that the test runs in seconds
+    tiny = dict(recipe_mod.RECIPES["default"], pretrain_epochs=1, ensemble=1,
+                model_kwargs=dict(TINY, pool="channels"))
+    monkeypatch.setitem(recipe_mod.RECIPES, "default", tiny)
+    res = runner.run_protocol(seed_iv_root, n_train_trials=N_TRAIN, verbose=False).results
+    assert list(dict.fromkeys(res["table"])) == ["1", "2", "baselines"]
+    pre = calls["pretrain"][0]
+    assert (pre["mask_ratio"], pre["n_epochs"], pre["lr"], pre["whitening"]) == (
+        tiny["pretrain_mask_ratio"], 1, tiny["pretrain_lr"], tiny["whitening"])
+    assert pre["model_kwargs"] == tiny["model_kwargs"]
+    fit = calls["finetune"][0]
+    assert (fit["n_epochs"], fit["probe_C"], fit["lr"]) == (0, tiny["probe_C"], 1e-3)
+    assert len(calls["pretrain"]) == 2  # eeg and eye, one member each
+    # the paper's recipe: its settings, unless given
+    calls["pretrain"].clear()
+    calls["finetune"].clear()
+    paper = recipe_mod.get_recipe("paper")
+    runner.run_protocol(seed_iv_root, recipe="paper", tables="1", n_train_trials=N_TRAIN,
+                        pretrain_epochs=1, finetune_epochs=1, model_kwargs=TINY,
+                        subjects=[1], verbose=False)
+    pre = calls["pretrain"][0]
+    assert (pre["mask_ratio"], pre["n_epochs"], pre["lr"], pre["whitening"]) == (
+        0.3, 1, paper["pretrain_lr"], None)
+    fit = calls["finetune"][0]
+    assert (fit["n_epochs"], fit["probe_C"]) == (1, None)
+    assert len(calls["pretrain"]) == 2  # the paper's recipe: one model per setting
+    with pytest.raises(ValueError, match="recipe"):
+        runner.run_protocol(seed_iv_root, recipe="fast", verbose=False)

@@ -57,6 +57,7 @@ DEFAULT_TRAIN_TRIALS = {"SEED-IV": 16, "SEED-V": 9, "SEED": 9}
 # benchmarks/accuracy.py (doc/recipe.rst); SEED-V is not simulated there
 DEFAULT_ENSEMBLE = {"SEED-IV": 3, "SEED-V": 3, "SEED": 5}
 ALL_TABLES = ("1", "2", "3", "4", "baselines")
+DEFAULT_TABLES = ("1", "2", "baselines")
 MODEL_NAMES = {"eeg": "MV-SSTMA-EEG", "eye": "MV-SSTMA-EYE", "concat": "Concat",
                "attention": "Att"}
 SVM_NAMES = {"eeg": "SVM-EEG", "eye": "SVM-EYE", "concat": "SVM-Concat"}
@@ -615,7 +616,8 @@ def run_protocol(
     root,
     *,
     dataset=None,
-    tables=ALL_TABLES,
+    tables=DEFAULT_TABLES,
+    recipe="default",
     subjects=None,
     sessions=None,
     out_dir=None,
@@ -623,10 +625,10 @@ def run_protocol(
     n_labels=10,
     n_labels_per="trial",
     mask_ratios=(0.3, 0.5, 0.7),
-    pretrain_mask_ratio=0.3,
-    pretrain_epochs=100,
-    finetune_epochs=0,
-    pretrain_batch_size=64,
+    pretrain_mask_ratio=None,
+    pretrain_epochs=None,
+    finetune_epochs=None,
+    pretrain_batch_size=None,
     batch_size=32,
     model_kwargs=None,
     eye_model_kwargs=None,
@@ -658,7 +660,22 @@ def run_protocol(
         Dataset name (``None``: detected from the folder layout).
     tables : str | list of str
         Tables to run, among ``"1"``, ``"2"``, ``"3"``, ``"4"`` and
-        ``"baselines"`` (a comma-separated string is accepted).
+        ``"baselines"`` (a comma-separated string is accepted). Default:
+        Tables 1 and 2 and the SVM baselines (what
+        ``benchmarks/real_accuracy.py`` measures).
+    recipe : ``"default"`` | ``"paper"``
+        The settings that the parameters below left at ``None`` take
+        (:func:`~mne_mmvsstma.training.recipe.get_recipe`). ``"default"``:
+        the recipe chosen on real SEED-IV features with
+        ``benchmarks/real_accuracy.py`` (:ref:`recipe`): the small network of
+        ``training.recipe.CPU_ARCH``, 3 pretraining epochs at mask ratio 0.7
+        and learning rate 1e-3, whitened linear probes, a seed ensemble; one
+        SEED-IV session of 15 recordings (Tables 1, 2 and baselines) takes
+        about 15 minutes on 2 CPU cores. ``"paper"``: the published
+        hyperparameters (6 + 6 hybrid blocks with 6 heads, 100 pretraining
+        epochs at 1.5e-4 and mask ratio 0.3, 100 epochs of end-to-end
+        fine-tuning with early stopping, one model per setting); it needs a
+        GPU.
     subjects, sessions : list of int | None
         Subjects and sessions to use (``None``: all found).
     out_dir : path-like | None
@@ -675,21 +692,22 @@ def run_protocol(
         Count ``n_labels`` per training trial (default) or in total.
     mask_ratios : sequence of float
         Mask ratios of Table 4.
-    pretrain_mask_ratio : float
-        Mask ratio of self-supervised pretraining.
-    pretrain_epochs, finetune_epochs : int
-        Epochs of pretraining and maximum epochs of every fine-tuning. Every
-        classifier starts with a linear probe of the frozen (pretrained or
-        random) encoder (``classifier_kwargs["probe_C"]``, default 1.0);
-        ``finetune_epochs=0`` (default, chosen by ``benchmarks/accuracy.py``)
-        keeps the probe, more epochs fine-tune from it (cross-entropy + DCCA
-        for fusion, early stopping on held-out training trials).
-    pretrain_batch_size, batch_size : int
-        Batch sizes of pretraining and fine-tuning.
+    pretrain_mask_ratio : float | None
+        Mask ratio of self-supervised pretraining (``None``: the recipe's).
+    pretrain_epochs, finetune_epochs : int | None
+        Epochs of pretraining and maximum epochs of every fine-tuning
+        (``None``: the recipe's). With the default recipe every classifier
+        is a linear probe of the frozen (pretrained or random) encoder
+        (``classifier_kwargs["probe_C"]``, the recipe's 1.0) and
+        ``finetune_epochs=0`` keeps it; more epochs fine-tune from it
+        (cross-entropy + DCCA for fusion, early stopping on held-out training
+        trials).
+    pretrain_batch_size, batch_size : int | None
+        Batch sizes of pretraining (``None``: the recipe's) and fine-tuning.
     model_kwargs : dict | None
         :class:`~mne_mmvsstma.models.MVSSTMA` parameters of the EEG extractor
-        (and of random-init fusion encoders); e.g. ``dict(n_layers=2)`` for a
-        small model. ``None``: the paper's architecture.
+        (and of random-init fusion encoders); e.g. ``dict(n_layers=2)``.
+        ``None``: the recipe's architecture.
     eye_model_kwargs : dict | None
         Parameters of the eye extractor (``None``: same as ``model_kwargs``).
     fusion_dim : int | None
@@ -700,19 +718,21 @@ def run_protocol(
         trial per class (see :func:`~mne_mmvsstma.training.finetune`).
     pretrain_kwargs : dict | None
         Other :class:`~mne_mmvsstma.training.Pretrainer` parameters of the
-        pretraining (e.g. ``lr``, ``lr_schedule``).
+        pretraining (e.g. ``lr``, ``lr_schedule``); ``lr`` and ``whitening``
+        not given here are the recipe's.
     classifier_kwargs : dict | None
         Other :class:`~mne_mmvsstma.training.EmotionClassifier` parameters of
-        every fine-tuning (e.g. ``probe_C``, ``train_split``).
+        every fine-tuning (e.g. ``probe_C``, ``train_split``); ``probe_C``
+        not given here is the recipe's.
     ensemble : int | None
         Members of a seed ensemble: ``ensemble`` extractors are pretrained
         per modality (seeds ``random_state``, ``random_state + 1``, ...),
         every neural-network result averages the class probabilities of one
         classifier per member, and "w/o pretraining" averages as many random
-        initialisations. ``None`` (default): 5 on SEED, 3 on SEED-IV and
-        SEED-V, chosen with ``benchmarks/accuracy.py`` on development data
-        (see :ref:`recipe`); the training time grows with the members. 1 fits
-        one model per setting, as the paper does.
+        initialisations. ``None``: the recipe's (default recipe: 5 on SEED, 3
+        on SEED-IV and SEED-V, see :ref:`recipe`; paper recipe: 1, one model
+        per setting, as the paper does); the training time grows with the
+        members.
     svm_kernel, svm_C : str, float
         SVM baseline settings.
     fill_eye : str | None
@@ -765,9 +785,24 @@ def run_protocol(
     from ..features._inputs import check_fill_eye, check_recording_finite
     from ..training.api import pretrain
     from ..training.checkpoint import load_model, save_model
+    from ..training.recipe import get_recipe
     from .report import RESULT_COLUMNS, write_tables
 
     t_start = time.perf_counter()
+    # the settings left at None are the recipe's
+    r = get_recipe(recipe)
+    model_kwargs = r["model_kwargs"] if model_kwargs is None else model_kwargs
+    pretrain_mask_ratio = (r["pretrain_mask_ratio"] if pretrain_mask_ratio is None
+                           else pretrain_mask_ratio)
+    pretrain_epochs = r["pretrain_epochs"] if pretrain_epochs is None else pretrain_epochs
+    finetune_epochs = r["finetune_epochs"] if finetune_epochs is None else finetune_epochs
+    pretrain_batch_size = (r["pretrain_batch_size"] if pretrain_batch_size is None
+                           else pretrain_batch_size)
+    ensemble = r["ensemble"] if ensemble is None else ensemble
+    pretrain_kwargs = {"lr": r["pretrain_lr"], "whitening": r["whitening"],
+                       **(pretrain_kwargs or {})}
+    classifier_kwargs = {"probe_C": r["probe_C"], "lr": r["finetune_lr"],
+                         **(classifier_kwargs or {})}
     ensemble = check_int(ensemble, "ensemble", none=True)
     n_jobs = _check_n_jobs(n_jobs)
     tables = _parse_tables(tables)

@@ -597,12 +597,15 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         EEG DE windows ``(N, C, T, F)`` or eye-movement windows
         ``(N, n_eye, T, 1)``.
     mask_ratio : float
-        Fraction of channels masked and reconstructed (0.3 in the paper).
+        Fraction of channels masked and reconstructed (the default recipe's
+        0.7; 0.3 in the paper).
     emb_dim, n_layers, n_decoder_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
-        :class:`~mne_mmvsstma.models.MVSSTMA` architecture (the paper's sizes by
-        default; features: the mean over the window of every channel, which
-        the accuracy benchmark chose over the mean of all tokens and the
-        flattened tokens).
+        :class:`~mne_mmvsstma.models.MVSSTMA` architecture (by default the
+        recipe's 1 + 1 hybrid blocks with one head of width 16, which a CPU
+        affords; the paper's 6 + 6 blocks and 6 heads are
+        ``pretrainer_params("paper")``, see Notes; features: the mean over the
+        window of every channel, which the accuracy benchmark chose over the
+        mean of all tokens and the flattened tokens).
     scale : bool
         Fit a :class:`~mne_mmvsstma.features.BandScaler` (EEG) or an eye
         scaler (``eye_scaling``) on ``X`` and apply it in ``fit`` and
@@ -623,11 +626,13 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         Computed when the features have at most 4096 dimensions
         (``pool="channels"`` or ``"mean"``). ``None``: none.
     lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
-        skorch training parameters (AdamW, 1.5e-4 as in the paper). ``batch_size``
-        is the global batch of a multi-process run. ``max_epochs=0`` fits the
-        scalers and initialises the network without training it (an untrained
-        baseline, logged as a warning); :func:`~mne_mmvsstma.training.pretrain`
-        and the command line refuse 0 epochs.
+        skorch training parameters (AdamW; the default recipe's lr 1e-3 for 3
+        epochs over a session's training trials; the paper's 1.5e-4 for 100
+        epochs). ``batch_size`` is the global batch of a multi-process run.
+        ``max_epochs=0`` fits the scalers and initialises the network without
+        training it (an untrained baseline, logged as a warning);
+        :func:`~mne_mmvsstma.training.pretrain` and the command line refuse 0
+        epochs.
     train_split : TrialSplit | callable | None
         Validation split (``None``: none, the paper's setting). With
         :class:`TrialSplit`, pass ``groups`` to ``fit``.
@@ -672,17 +677,28 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         ``{"eeg": scaler | None, "eye": scaler | None}``.
     history : skorch.history.History
         Per-epoch ``train_loss`` (masked MSE), ``valid_loss``, ``dur``.
+
+    Notes
+    -----
+    The defaults are the package's recipe, chosen on real SEED-IV features
+    (``benchmarks/real_accuracy.py``, :ref:`recipe`;
+    :func:`~mne_mmvsstma.training.recipe.get_recipe`). The paper's
+    hyperparameters are one argument away::
+
+        from mne_mmvsstma.training.recipe import pretrainer_params
+
+        Pretrainer(**pretrainer_params("paper"))
     """
 
     def __init__(
         self,
         modality="eeg",
-        mask_ratio=0.3,
+        mask_ratio=0.7,
         *,
         emb_dim=16,
-        n_layers=6,
-        n_decoder_layers=6,
-        n_heads=6,
+        n_layers=1,
+        n_decoder_layers=1,
+        n_heads=1,
         head_dim=16,
         drop_prob=0.1,
         pool="channels",
@@ -690,8 +706,8 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         scale=True,
         eye_scaling="robust",
         whitening=1.0,
-        lr=1.5e-4,
-        max_epochs=100,
+        lr=1e-3,
+        max_epochs=3,
         batch_size=64,
         optimizer=torch.optim.AdamW,
         train_split=None,
@@ -1054,14 +1070,18 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         training trials, see ``doc/recipe.rst``). ``False`` keeps the
         attention vector as it is.
     emb_dim, n_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
-        Architecture of randomly initialised encoders.
+        Architecture of randomly initialised encoders (the default recipe's
+        one hybrid block with one head; the paper's are
+        ``classifier_params("paper")``, see Notes).
     scale : bool
         Fit the per-modality scalers on ``X`` and apply them in ``fit`` and
         ``predict`` (``scalers_``).
     eye_scaling : ``"robust"`` | ``"minmax"``
         Eye scaler, as in :class:`Pretrainer`.
     lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
-        skorch training parameters (AdamW, lr 1e-3).
+        skorch training parameters (AdamW, lr 1e-3). The default recipe's
+        ``max_epochs=0`` keeps the linear probe (no gradient step); the
+        paper fine-tunes end to end (100 epochs, early stopping).
     train_split : TrialSplit | callable | None
         Validation split for early stopping and best-epoch selection. The
         default holds out one whole training trial per class, given ``groups``
@@ -1089,6 +1109,15 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         Per-epoch ``train_loss``, ``valid_loss``, ``valid_acc``, ``dur``.
     best_epoch_ : int
         The epoch whose weights were kept.
+
+    Notes
+    -----
+    The defaults are the package's recipe (a whitened linear probe of the
+    frozen encoder, :ref:`recipe`;
+    :func:`~mne_mmvsstma.training.recipe.get_recipe`); the paper's end-to-end
+    fine-tuning of its larger network is
+    ``EmotionClassifier(**classifier_params("paper"))`` (from
+    :mod:`mne_mmvsstma.training.recipe`).
     """
 
     def __init__(
@@ -1104,8 +1133,8 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         probe_whitening="auto",
         probe_attention=True,
         emb_dim=16,
-        n_layers=6,
-        n_heads=6,
+        n_layers=1,
+        n_heads=1,
         head_dim=16,
         drop_prob=0.1,
         pool="channels",
@@ -1113,7 +1142,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         scale=True,
         eye_scaling="robust",
         lr=1e-3,
-        max_epochs=100,
+        max_epochs=0,
         batch_size=32,
         optimizer=torch.optim.AdamW,
         train_split=TrialSplit(),  # noqa: B008  (an immutable split rule, as skorch's ValidSplit)

@@ -1,0 +1,113 @@
+"""Training recipes: the benchmarked default and the paper's hyperparameters.
+
+The ``"default"`` recipe is the one chosen on the real SEED-IV features of two
+development sessions with ``benchmarks/real_accuracy.py`` (``doc/recipe.rst``)
+at a size a CPU affords; the defaults of :class:`~mne_mmvsstma.Pretrainer`,
+:class:`~mne_mmvsstma.EmotionClassifier`, :func:`~mne_mmvsstma.pretrain`,
+:func:`~mne_mmvsstma.finetune`, :func:`~mne_mmvsstma.protocol.run_protocol` and
+the command line are its values. ``"paper"`` holds the published
+hyperparameters (6 + 6 hybrid blocks, 100 pretraining epochs at 1.5e-4, mask
+ratio 0.3, end-to-end fine-tuning), which need a GPU.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ..utils import check_option
+
+# architecture of the default recipe: 1 encoder + 1 decoder hybrid block, one head of width
+# 16, one feature vector per channel (the mean of its tokens over the window)
+CPU_ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16,
+                pool="channels")
+PAPER_ARCH = dict(emb_dim=16, n_layers=6, n_decoder_layers=6, n_heads=6, head_dim=16,
+                  pool="channels")
+
+RECIPES = {
+    "default": dict(
+        model_kwargs=CPU_ARCH,
+        pretrain_epochs=3,
+        pretrain_mask_ratio=0.7,
+        pretrain_lr=1e-3,
+        pretrain_batch_size=64,
+        whitening=1.0,
+        finetune_epochs=0,  # the linear probe alone
+        finetune_lr=1e-3,
+        probe_C=1.0,
+        ensemble=None,  # the runner's per-dataset default (SEED-IV 3, SEED-V 3, SEED 5)
+    ),
+    "paper": dict(
+        model_kwargs=PAPER_ARCH,
+        pretrain_epochs=100,
+        pretrain_mask_ratio=0.3,
+        pretrain_lr=1.5e-4,
+        pretrain_batch_size=64,
+        whitening=None,
+        finetune_epochs=100,  # end to end, early stopping on held-out training trials
+        finetune_lr=1e-3,
+        probe_C=None,  # the classification layer starts at random, as in the paper
+        ensemble=1,
+    ),
+}
+
+
+def get_recipe(recipe="default"):
+    """The settings of a training recipe.
+
+    Parameters
+    ----------
+    recipe : ``"default"`` | ``"paper"``
+        ``"default"``: the benchmarked recipe (a small model, a few
+        pretraining epochs with a high mask ratio, whitened linear probes);
+        ``"paper"``: the published hyperparameters.
+
+    Returns
+    -------
+    settings : dict
+        ``model_kwargs``, ``pretrain_epochs``, ``pretrain_mask_ratio``,
+        ``pretrain_lr``, ``pretrain_batch_size``, ``whitening``,
+        ``finetune_epochs``, ``finetune_lr``, ``probe_C`` and ``ensemble``
+        (a copy: changing it changes no default).
+    """
+    check_option("recipe", recipe, tuple(RECIPES))
+    return copy.deepcopy(RECIPES[recipe])
+
+
+def pretrainer_params(recipe="default"):
+    """:class:`~mne_mmvsstma.Pretrainer` parameters of a recipe.
+
+    E.g. ``Pretrainer(**pretrainer_params("paper"))`` for the paper's settings.
+
+    Parameters
+    ----------
+    recipe : ``"default"`` | ``"paper"``
+        The recipe (see :func:`get_recipe`).
+
+    Returns
+    -------
+    params : dict
+    """
+    r = get_recipe(recipe)
+    return dict(r["model_kwargs"], mask_ratio=r["pretrain_mask_ratio"],
+                max_epochs=r["pretrain_epochs"], lr=r["pretrain_lr"],
+                batch_size=r["pretrain_batch_size"], whitening=r["whitening"])
+
+
+def classifier_params(recipe="default"):
+    """:class:`~mne_mmvsstma.EmotionClassifier` parameters of a recipe.
+
+    Parameters
+    ----------
+    recipe : ``"default"`` | ``"paper"``
+        The recipe (see :func:`get_recipe`).
+
+    Returns
+    -------
+    params : dict
+        Architecture of randomly initialised encoders, ``max_epochs``, ``lr``
+        and ``probe_C``.
+    """
+    r = get_recipe(recipe)
+    arch = {k: v for k, v in r["model_kwargs"].items() if k != "n_decoder_layers"}
+    return dict(arch, max_epochs=r["finetune_epochs"], lr=r["finetune_lr"],
+                probe_C=r["probe_C"])
