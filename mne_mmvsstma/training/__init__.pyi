@@ -9,6 +9,7 @@ __all__ = [
     "load_model",
     "predict_proba",
     "pretrain",
+    "recipe",
     "reconstruction_loss",
     "save_model",
     "warmup_cosine",
@@ -16,6 +17,7 @@ __all__ = [
 
 from . import (
     distributed,
+    recipe,
 )
 from .api import (
     evaluate,
