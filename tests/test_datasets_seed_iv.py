@@ -457,6 +457,66 @@ def test_eye_folder_missing_is_fine_without_eye(root, tmp_path):
     assert len(read_seed_iv_features(_without_eye(root, tmp_path), eye=False)) == 4
 
 
+def test_read_eye_only_folder(root, tmp_path):
+    """A folder with eye_feature_smooth/ and no eeg_feature_smooth/ reads its eye features."""
+    from mne_mmvsstma.datasets import read_features
+
+    full = read_seed_iv_features(root, verbose=False)
+    copy = _copy_to(tmp_path, root)
+    shutil.rmtree(copy / "eeg_feature_smooth")
+    shutil.rmtree(copy / "eeg_raw_data")
+    with catch_logging() as log:
+        recs = read_seed_iv_features(copy, verbose="info")
+    assert "no eeg_feature_smooth/ folder: reading the eye-movement features only" in (
+        log.getvalue())
+    assert [(r.subject, r.session) for r in recs] == [(r.subject, r.session) for r in full]
+    for rec, ref in zip(recs, full):
+        assert rec.eeg is None and rec.ch_names == [] and rec.eye_names == EYE_FEATURE_NAMES
+        np.testing.assert_array_equal(rec.eye, ref.eye)  # NaN kept, as with EEG
+        np.testing.assert_array_equal(rec.labels, ref.labels)
+        np.testing.assert_array_equal(rec.trial_ids, ref.trial_ids)
+        assert "eye_feature_smooth" in rec.fname
+        assert "eeg None" in repr(rec)
+    for rec, ref in zip(read_features(copy, subjects=[2], sessions=[1], verbose=False),
+                        [r for r in full if (r.subject, r.session) == (2, 1)]):
+        assert rec.eeg is None and rec.dataset == "SEED-IV"
+        np.testing.assert_array_equal(rec.eye, ref.eye)
+    # EEG asked for explicitly; nothing asked for
+    with pytest.raises(FileNotFoundError, match="EEG feature folder not found.*eeg=False"):
+        read_seed_iv_features(copy, eeg=True)
+    with pytest.raises(FileNotFoundError, match="EEG feature folder not found"):
+        read_seed_iv_features(copy, eye=False)
+    with pytest.raises(ValueError, match="nothing to read"):
+        read_seed_iv_features(root, eeg=False, eye=False)
+    with pytest.raises(TypeError, match="eeg must be an instance of bool or None"):
+        read_seed_iv_features(root, eeg="yes")
+    # eeg=False reads the eye features only where the EEG is there too
+    eye_only = read_seed_iv_features(root, eeg=False, verbose=False)
+    assert all(r.eeg is None for r in eye_only)
+    np.testing.assert_array_equal(eye_only[0].eye, full[0].eye)
+    # the eye files are checked as the EEG files are: trials against the label table
+    _rewrite(copy / "eye_feature_smooth" / "1" / "1_20160518.mat", lambda m: m.pop("eye_2"))
+    with pytest.raises(ValueError, match="1_20160518.mat.*eye.*missing trial\\(s\\) \\[2\\]"):
+        read_seed_iv_features(copy, subjects=1, sessions=1)
+
+
+def test_psd_keys_absent(root, tmp_path):
+    """Files without psd_* variables (as real copies without them) still read de_*."""
+    copy = _copy_to(tmp_path, root)
+    for path in (copy / "eeg_feature_smooth").rglob("*.mat"):
+        _rewrite(path, lambda m: [m.pop(k) for k in list(m) if k.startswith("psd_")])
+        assert not any(name.startswith("psd") for name, *_ in scipy.io.whosmat(path))
+    for feature in ("de_LDS", "de_movingAve"):
+        recs = read_seed_iv_features(copy, feature=feature, verbose=False)
+        ref = read_seed_iv_features(root, feature=feature, verbose=False)
+        assert len(recs) == len(ref) == 4
+        for rec, want in zip(recs, ref):
+            np.testing.assert_array_equal(rec.eeg, want.eeg)
+            np.testing.assert_array_equal(rec.eye, want.eye)
+    with pytest.raises(ValueError, match="no psd_LDS keys found"):
+        read_seed_iv_features(copy, feature="psd_LDS")
+
+
 def test_missing_and_bad_keys(root, tmp_path):
     copy = _copy_to(tmp_path, root)
     feat = copy / "eeg_feature_smooth" / "1" / "1_20160518.mat"

@@ -103,6 +103,44 @@ def test_run_protocol_all_tables(seed_iv_root, tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(again.results, result.results, check_dtype=False)
 
 
+def test_run_protocol_eye_only_folder(seed_iv_root, tmp_path):
+    """Without eeg_feature_smooth/ the eye rows run; tables with EEG rows only are refused."""
+    import shutil
+
+    from mne.utils import catch_logging
+
+    from mne_mmvsstma.protocol.runner import DEFAULT_TABLES, _parse_tables, _table_rows
+
+    root = shutil.copytree(seed_iv_root, tmp_path / "eye_only")
+    shutil.rmtree(root / "eeg_feature_smooth")
+    kw = dict(n_train_trials=N_TRAIN, pretrain_epochs=1, model_kwargs=TINY, ensemble=1,
+              plot=False)
+    with catch_logging() as log:
+        result = run_protocol(root, tables="1,baselines", verbose="info", **kw)
+    text = log.getvalue()
+    assert ("no EEG features: skipping ['MV-SSTMA-EEG', 'SVM-EEG', 'SVM-Concat']"
+            in text), text
+    res = result.results
+    assert sorted(set(zip(res["model"], res["setting"]))) == [
+        ("MV-SSTMA-EYE", "pretrained"), ("MV-SSTMA-EYE", "w/o pretraining"),
+        ("SVM-EYE", "all labels")]
+    assert len(res) == 2 * 3 and res["accuracy"].between(0, 1).all()
+    # the SVM-EYE rows equal those of the folder with EEG
+    full = run_protocol(seed_iv_root, tables="baselines", verbose=False, **kw).results
+    pd.testing.assert_frame_equal(
+        res[res["model"] == "SVM-EYE"].reset_index(drop=True)[["subject", "accuracy"]],
+        full[full["model"] == "SVM-EYE"].reset_index(drop=True)[["subject", "accuracy"]])
+    # tables without an eye row, asked for, are an error naming them
+    for tables, match in (("2", "Table 2 needs EEG features"),
+                          ("1,2,4", "Tables 2, 4 need EEG features")):
+        with pytest.raises(ValueError, match=match + ".*eye_feature_smooth"):
+            run_protocol(root, tables=tables, verbose=False, **kw)
+    # the default tables run their eye rows (Table 2 has none: skipped, not an error)
+    rows = _table_rows(_parse_tables(DEFAULT_TABLES), 10, "trial", (0.3,), True,
+                       has_eeg=False, explicit=False)
+    assert [r[1] for r in rows] == ["MV-SSTMA-EYE", "MV-SSTMA-EYE", "SVM-EYE"]
+
+
 def test_run_protocol_seed_ensemble(seed_iv_root, tmp_path, monkeypatch):
     from mne_mmvsstma.protocol.runner import member_seeds
     from mne_mmvsstma.training import api

@@ -52,7 +52,8 @@ class FeatureRecording:
     eye_names : list of str | None
         Names of the eye features.
     fname : str
-        File the EEG features were read from.
+        File the EEG features were read from (the eye-feature file of
+        recordings without EEG).
     """
 
     dataset: str

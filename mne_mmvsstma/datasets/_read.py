@@ -78,7 +78,8 @@ def read_features(root, dataset=None, **kwargs):
     ----------
     root : path-like
         Dataset folder (the one that holds ``eeg_feature_smooth/``,
-        ``EEG_DE_features/`` or ``ExtractedFeatures/``).
+        ``EEG_DE_features/`` or ``ExtractedFeatures/``; a SEED-IV folder with
+        ``eye_feature_smooth/`` only gives eye-only recordings).
     dataset : ``"SEED"`` | ``"SEED-IV"`` | ``"SEED-V"`` | None
         The dataset; ``None`` detects it from the folders in ``root`` (see
         :data:`LAYOUT_FOLDERS`). Case and dashes are ignored (``"seed_iv"``

@@ -290,6 +290,7 @@ def read_seed_iv_features(
     sessions=None,
     feature="de_LDS",
     eye=True,
+    eeg=None,
     allow_partial=False,
     verbose=None,
 ):
@@ -298,15 +299,23 @@ def read_seed_iv_features(
     Parameters
     ----------
     root : path-like
-        Folder that contains ``eeg_feature_smooth/`` (and ``eye_feature_smooth/``
-        when ``eye=True``).
+        Folder that contains ``eeg_feature_smooth/`` and/or
+        ``eye_feature_smooth/`` (see ``eeg`` and ``eye``).
     %(seed_subjects)s
     %(seed_sessions)s
     feature : ``"de_LDS"`` | ``"de_movingAve"`` | ``"psd_LDS"`` | ``"psd_movingAve"``
         EEG feature family to read (differential entropy or power spectral
         density, smoothed with a linear dynamical system or a moving average).
+        Only the variables of this family are read: files without the others
+        (e.g. without ``psd_*``) are fine.
     eye : bool
         Also read the 31 eye-movement features of the same windows.
+    eeg : bool | None
+        Read the EEG features. ``None`` (default) reads them when
+        ``eeg_feature_smooth/`` exists; a folder with ``eye_feature_smooth/``
+        only then gives eye-only recordings (``eeg`` is ``None``; the log says
+        so). ``True`` requires the EEG folder, ``False`` reads the eye features
+        only.
     %(allow_partial)s
     %(verbose)s
 
@@ -315,24 +324,40 @@ def read_seed_iv_features(
     recordings : list of FeatureRecording
         One per (subject, session), sorted by subject then session, with
         ``eeg`` of shape ``(n_windows, 62, 5)`` (file arrays ``(62, n, 5)``
-        transposed), ``eye`` of shape ``(n_windows, 31)`` or ``None``,
-        ``labels`` (codes of :data:`SEED_IV_EVENT_ID`) and 0-based ``trial_ids``.
-        The real eye-feature files contain NaN: they are kept, counted and
-        reported in the log; fill them within trials with
+        transposed) or ``None`` (eye only), ``eye`` of shape ``(n_windows, 31)``
+        or ``None``, ``labels`` (codes of :data:`SEED_IV_EVENT_ID`) and 0-based
+        ``trial_ids``. The real eye-feature files contain NaN: they are kept,
+        counted and reported in the log; fill them within trials with
         :func:`mne_mmvsstma.features.fill_eye_nan`.
     """
     check_option("feature", feature, FEATURE_KINDS)
+    _validate_type(eeg, (bool, None), "eeg")
     root = _feature_root(root)
     eeg_dir = root / _FOLDERS["eeg"]
     eye_dir = root / _FOLDERS["eye"]
-    if not eeg_dir.is_dir():
-        raise FileNotFoundError(f"SEED-IV EEG feature folder not found: {eeg_dir}")
+    if eeg is None:
+        eeg = eeg_dir.is_dir() or not eye or not eye_dir.is_dir()
+        if not eeg:
+            logger.info(
+                f"{root} has no {_FOLDERS['eeg']}/ folder: reading the eye-movement features "
+                "only (the recordings have no EEG)"
+            )
+    if not eeg and not eye:
+        raise ValueError("eeg=False and eye=False: there is nothing to read")
+    if eeg and not eeg_dir.is_dir():
+        hint = (f"; {_FOLDERS['eye']}/ is there: pass eeg=False (or leave eeg=None) to "
+                "read the eye features only" if eye and eye_dir.is_dir() else "")
+        raise FileNotFoundError(f"SEED-IV EEG feature folder not found: {eeg_dir}{hint}")
     if eye and not eye_dir.is_dir():
         raise FileNotFoundError(
             f"SEED-IV eye feature folder not found: {eye_dir} (pass eye=False to read EEG only)"
         )
-    session_dirs = find_session_folders(eeg_dir, what="SEED-IV EEG feature")
-    use_sessions = select_values(session_dirs, sessions, name="sessions", where=eeg_dir)
+    # the folder whose files define the recordings: EEG, or eye for eye-only reading
+    main_dir, main_what = (
+        (eeg_dir, "SEED-IV EEG feature") if eeg else (eye_dir, "SEED-IV eye feature")
+    )
+    session_dirs = find_session_folders(main_dir, what=main_what)
+    use_sessions = select_values(session_dirs, sessions, name="sessions", where=main_dir)
     files = []
     for ses in use_sessions:
         if ses not in SEED_IV_LABELS:
@@ -340,16 +365,30 @@ def read_seed_iv_features(
                 f"SEED-IV has labels for sessions {sorted(SEED_IV_LABELS)} only; found the "
                 f"session folder {session_dirs[ses]}"
             )
-        found = find_subject_files(session_dirs[ses], what="SEED-IV EEG feature")
+        found = find_subject_files(session_dirs[ses], what=main_what)
         _check_unique_subjects(found, session_dirs[ses])
         files += [(sub, ses, path) for sub, _, path in found]
     all_subjects = sorted({sub for sub, _, _ in files})
-    use_subjects = select_values(all_subjects, subjects, name="subjects", where=eeg_dir)
+    use_subjects = select_values(all_subjects, subjects, name="subjects", where=main_dir)
     files = sorted((f for f in files if f[0] in use_subjects), key=lambda f: (f[0], f[1]))
     recordings = []
     n_nan_total = 0
     for subject, session, path in files:
         labels = SEED_IV_LABELS[session]
+        if not eeg:  # eye only: the eye files define the trials and windows
+            eye_path = path
+            eye_trials = _read_eye_trials(path)
+            _check_n_trials(len(eye_trials), len(labels), fname=path, what="eye",
+                            session=session, allow_partial=allow_partial)
+            check_window_counts([arr.shape[1] for _, _, arr in eye_trials],
+                                SEED_IV_N_WINDOWS[session], fname=path, what="eye",
+                                dataset=DATASET, session=session, sessions=SEED_IV_N_WINDOWS)
+            trial_ids, window_labels = _trial_table(eye_trials, labels)
+            eye_data = np.concatenate([arr.T for _, _, arr in eye_trials])
+            n_nan_total += _report_nan(eye_data, eye_path)
+            recordings.append(_recording(subject, session, None, eye_data, window_labels,
+                                         trial_ids, eye_path))
+            continue
         eeg_trials = _read_trials(
             path,
             rf"^{re.escape(feature)}(?P<trial>\d+)$",
@@ -371,13 +410,7 @@ def read_seed_iv_features(
                 raise FileNotFoundError(
                     f"Eye feature file not found for {path}: expected {eye_path}"
                 )
-            eye_trials = _read_trials(
-                eye_path,
-                _EYE_KEY_RE,
-                what="eye_<trial>",
-                n_rows=len(EYE_FEATURE_NAMES),
-                n_bands=None,
-            )
+            eye_trials = _read_eye_trials(eye_path)
             if len(eye_trials) != len(eeg_trials):
                 raise ValueError(
                     f"{eye_path} has {len(eye_trials)} trials but {path} has "
@@ -392,22 +425,8 @@ def read_seed_iv_features(
                     )
             eye_data = np.concatenate([arr.T for _, _, arr in eye_trials])
             n_nan_total += _report_nan(eye_data, eye_path)
-        recordings.append(
-            FeatureRecording(
-                dataset=DATASET,
-                subject=subject,
-                session=session,
-                eeg=eeg_data,
-                eye=eye_data,
-                labels=window_labels,
-                trial_ids=trial_ids,
-                event_id=dict(SEED_IV_EVENT_ID),
-                ch_names=list(SEED_CH_NAMES),
-                band_names=list(BAND_NAMES),
-                eye_names=list(EYE_FEATURE_NAMES) if eye else None,
-                fname=str(path),
-            )
-        )
+        recordings.append(_recording(subject, session, eeg_data, eye_data, window_labels,
+                                     trial_ids, path))
     if n_nan_total:
         logger.warning(
             f"The SEED-IV eye features contain {n_nan_total} NaN values in total; they were "
@@ -417,6 +436,29 @@ def read_seed_iv_features(
         )
     logger.info(f"Read {len(recordings)} SEED-IV recordings from {root}")
     return recordings
+
+
+def _read_eye_trials(fname):
+    return _read_trials(fname, _EYE_KEY_RE, what="eye_<trial>", n_rows=len(EYE_FEATURE_NAMES),
+                        n_bands=None)
+
+
+def _recording(subject, session, eeg, eye, labels, trial_ids, fname) -> FeatureRecording:
+    """A SEED-IV FeatureRecording (``eeg`` and/or ``eye`` may be ``None``)."""
+    return FeatureRecording(
+        dataset=DATASET,
+        subject=subject,
+        session=session,
+        eeg=eeg,
+        eye=eye,
+        labels=labels,
+        trial_ids=trial_ids,
+        event_id=dict(SEED_IV_EVENT_ID),
+        ch_names=list(SEED_CH_NAMES) if eeg is not None else [],
+        band_names=list(BAND_NAMES) if eeg is not None else [],
+        eye_names=list(EYE_FEATURE_NAMES) if eye is not None else None,
+        fname=str(fname),
+    )
 
 
 def _check_unique_subjects(found, folder) -> None:

@@ -75,6 +75,10 @@ class FitSpec(NamedTuple):
     def needs_eye(self):
         return self.kind in ("eye", "concat", "attention", "svm-eye", "svm-concat")
 
+    @property
+    def needs_eeg(self):
+        return self.kind in ("eeg", "concat", "attention", "svm-eeg", "svm-concat")
+
 
 def default_n_train_trials(dataset):
     """Number of training trials per session of the paper's protocol."""
@@ -133,8 +137,14 @@ def split_recording(rec, n_train_trials=None, *, fill_eye=None):
     return parts[0], parts[1]
 
 
-def _table_rows(tables, n_labels, n_labels_per, mask_ratios, has_eye):
-    """(table, model, setting, FitSpec) rows of the requested tables."""
+def _table_rows(tables, n_labels, n_labels_per, mask_ratios, has_eye, has_eeg=True,
+                explicit=True):
+    """(table, model, setting, FitSpec) rows of the requested tables.
+
+    Rows that need a modality the recordings lack are skipped (logged); without
+    EEG, a table left with no row is an error when the tables were asked for
+    (``explicit``), skipped (logged) when they are the defaults.
+    """
     per = "per trial" if n_labels_per == "trial" else "in total"
     rows = []
     for table in tables:
@@ -163,6 +173,21 @@ def _table_rows(tables, n_labels, n_labels_per, mask_ratios, has_eye):
         if dropped:
             logger.warning(f"The dataset has no eye-movement features: skipping {dropped}")
         rows = [r for r in rows if not r[3].needs_eye]
+    if not has_eeg:
+        empty = [t for t in tables if all(r[3].needs_eeg for r in rows if r[0] == t)]
+        if empty and explicit:
+            raise ValueError(
+                f"Table{'s' if len(empty) > 1 else ''} {', '.join(empty)} "
+                f"need{'' if len(empty) > 1 else 's'} EEG features, but the recordings have "
+                "none (e.g. a SEED-IV folder with eye_feature_smooth/ and no "
+                "eeg_feature_smooth/); without EEG only the eye rows of tables 1 "
+                "(MV-SSTMA-EYE) and baselines (SVM-EYE) can run"
+            )
+        dropped = list(dict.fromkeys(r[1] for r in rows if r[3].needs_eeg))
+        if dropped:
+            logger.warning(f"The dataset has no EEG features: skipping {dropped} (the rows "
+                           "that need EEG), running the eye rows only")
+        rows = [r for r in rows if not r[3].needs_eeg]
     return rows
 
 
@@ -662,7 +687,13 @@ def run_protocol(
         Tables to run, among ``"1"``, ``"2"``, ``"3"``, ``"4"`` and
         ``"baselines"`` (a comma-separated string is accepted). Default:
         Tables 1 and 2 and the SVM baselines (what
-        ``benchmarks/real_accuracy.py`` measures).
+        ``benchmarks/real_accuracy.py`` measures). Rows need the modalities
+        they name: without eye features the eye and fusion rows are skipped;
+        without EEG (e.g. a SEED-IV folder with ``eye_feature_smooth/`` only)
+        only MV-SSTMA-EYE (Table 1) and SVM-EYE (baselines) run, the log says
+        which rows are skipped, and a table asked for that has no eye row
+        (``"2"``, ``"3"``, ``"4"``) is an error (the default tables skip
+        Table 2).
     recipe : ``"default"`` | ``"paper"``
         The settings that the parameters below left at ``None`` take
         (:func:`~mne_mmvsstma.training.recipe.get_recipe`). ``"default"``:
@@ -822,7 +853,9 @@ def run_protocol(
         ensemble = DEFAULT_ENSEMBLE[dataset]
     seeds = member_seeds(random_state, ensemble)
     has_eye = all(r.eye is not None for r in recs)
-    rows = _table_rows(tables, n_labels, n_labels_per, mask_ratios, has_eye)
+    has_eeg = all(r.eeg is not None for r in recs)
+    rows = _table_rows(tables, n_labels, n_labels_per, mask_ratios, has_eye, has_eeg,
+                       explicit=tables != _parse_tables(DEFAULT_TABLES))
     if not rows:
         raise ValueError(f"Nothing to run for tables {tables} on {dataset}")
     splits = [split_recording(rec, n_train_trials, fill_eye=fill_eye) for rec in recs]
