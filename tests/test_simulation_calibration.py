@@ -3,9 +3,11 @@
 Every statistic is computed here from the written files, independently of the
 simulator's code: variance fractions of standardised features (between class /
 between trial within class / within trial), lag-1 autocorrelation within trials,
-inter-channel and inter-band correlation of DE, eye-feature quantiles, the NaN
-pattern, and the per-recording accuracy of StandardScaler + linear SVC on the
-paper's split. Tolerances allow for the sampling noise of the reduced sizes used.
+inter-channel and inter-band correlation of DE, the drift of trial means over a
+session, eye-feature quantiles, the NaN pattern, and the per-recording accuracy
+of StandardScaler + linear SVC on the paper's split. SEED-IV's EEG is checked per
+session against real sessions 1 and 2 (session 1 is the harder one). Tolerances
+allow for the sampling noise of the sizes used.
 SEED-V has no measured targets of its own: its files are checked against SEED's
 real EEG statistics seen through 4-s windows and SEED-IV's real eye statistics,
 both carried over to SEED-V's design (5 classes x 3 trials per session).
@@ -124,16 +126,115 @@ def test_seed_raw_de_statistics(seed_de):
 
 
 @pytest.fixture(scope="module")
-def seed_iv_eye(tmp_path_factory):
-    """Eye features of 10 subjects x 3 sessions at the real window counts."""
-    root = simulate_seed_iv(
-        tmp_path_factory.mktemp("seed_iv_cal"), n_subjects=10, sessions=(1, 2, 3), raw=False
+def seed_iv_root(tmp_path_factory):
+    """Feature files of 15 subjects x 3 sessions at the real window counts (as real SEED-IV)."""
+    return simulate_seed_iv(
+        tmp_path_factory.mktemp("seed_iv_cal"), n_subjects=15, sessions=(1, 2, 3), raw=False
     )
-    return read_seed_iv_features(root, verbose=False)
 
 
-def test_seed_iv_eye_statistics(seed_iv_eye):
-    recs = seed_iv_eye
+@pytest.fixture(scope="module")
+def seed_iv_feat(seed_iv_root):
+    return read_seed_iv_features(seed_iv_root, verbose=False)
+
+
+# Real SEED-IV de_LDS, 15 recordings per session (SPEC "Real-data statistics"): variance
+# fractions (between class / trial / within trial, %), inter-channel correlation per band
+# of the session's windows pooled over its recordings, linear SVM per recording (mean,
+# std, %). ``per_recording``: the same correlation within each recording, and ``drift``:
+# how much more trial means 16-23 trials apart differ than neighbouring ones (mean
+# squared difference of standardised features), both measured on the same recordings.
+SEED_IV_EEG = {
+    1: dict(frac=(26.6, 72.6, 0.84), pooled=(0.61, 0.61, 0.70, 0.67, 0.65), svm=(50.0, 18.7),
+            per_recording=(0.63, 0.61, 0.70, 0.61, 0.62), drift=0.9),
+    2: dict(frac=(32.6, 66.5, 0.90), pooled=(0.55, 0.46, 0.64, 0.53, 0.45), svm=(68.6, 20.5),
+            per_recording=(0.64, 0.60, 0.63, 0.60, 0.64), drift=0.6),
+}
+
+
+def _channel_corr(de):
+    """Mean inter-channel correlation per band of (n, 62, 5) DE."""
+    return np.array([np.corrcoef(de[:, :, b].T)[np.triu_indices(62, 1)].mean() for b in range(5)])
+
+
+def _drift(x, trials):
+    """Mean squared difference of standardised trial means 16-23 trials apart minus 1 apart."""
+    x = x.reshape(len(x), -1)
+    x = (x - x.mean(0)) / x.std(0)
+    means = np.array([x[trials == t].mean(0) for t in np.unique(trials)])
+
+    def dist(lag):
+        return np.mean((means[lag:] - means[:-lag]) ** 2)
+
+    return np.mean([dist(lag) for lag in range(16, len(means))]) - dist(1)
+
+
+def test_seed_iv_eeg_statistics(seed_iv_feat):
+    """de_LDS: fractions, lag-1, inter-channel correlation, drift, SVM per session."""
+    acc = {}
+    for session, target in SEED_IV_EEG.items():
+        recs = [r for r in seed_iv_feat if r.session == session]
+        assert len(recs) == 15
+        frac = np.mean([_fractions(r.eeg, r.labels, r.trial_ids) for r in recs], axis=0) * 100
+        print(f"session {session} EEG fractions", frac)
+        assert np.all(np.abs(frac[:2] - target["frac"][:2]) < [4, 5]), frac
+        # the LDS of the real files keeps ~1 % within trials (SPEC's LDS: ~0.01 %)
+        assert 0.4 < frac[2] < 1.6, frac
+        lag1 = np.mean([_lag1(r.eeg, r.trial_ids) for r in recs])
+        assert 0.94 < lag1 < 0.97, lag1  # real 0.951 / 0.953
+        pooled = _channel_corr(np.concatenate([r.eeg for r in recs]))
+        print(f"session {session} pooled inter-channel", pooled)
+        # 15 recordings: one draw of their offsets moves a band by ~0.1
+        np.testing.assert_allclose(pooled, target["pooled"], atol=0.12)
+        assert abs(pooled.mean() - np.mean(target["pooled"])) < 0.05
+        per_rec = np.mean([_channel_corr(r.eeg) for r in recs], axis=0)
+        print(f"session {session} per-recording inter-channel", per_rec)
+        np.testing.assert_allclose(per_rec, target["per_recording"], atol=0.08)
+        drift = np.mean([_drift(r.eeg, r.trial_ids) for r in recs])
+        print(f"session {session} drift", drift)
+        assert target["drift"] / 2 < drift < target["drift"] * 1.6, drift
+        acc[session] = a = np.array([_svm_accuracy(r.eeg, r.labels, r.trial_ids, 16)
+                                     for r in recs]) * 100
+        print(f"session {session} EEG SVM {a.mean():.1f} +- {a.std():.1f}, "
+              f"min {a.min():.1f} max {a.max():.1f}")
+        # per-session means over 15 recordings vary by ~6 points from draw to draw
+        assert abs(a.mean() - target["svm"][0]) < 8 and 12 < a.std() < 30
+        assert a.min() < 35  # recordings near chance (real: 17.8 / 16.4 %)
+    assert acc[2].mean() - acc[1].mean() > 8  # session 1 is the hard one (real: +18.6)
+
+
+def test_seed_iv_moving_average_within_trial(seed_iv_root):
+    """de_movingAve varies within trials as the real files (within-trial 67 % of the variance)."""
+    recs = read_seed_iv_features(seed_iv_root, sessions=[1, 2], feature="de_movingAve",
+                                 eye=False, verbose=False)
+    frac = np.mean([_fractions(r.eeg, r.labels, r.trial_ids) for r in recs], axis=0) * 100
+    print("de_movingAve fractions", frac)
+    assert 40 < frac[2] < 80, frac
+
+
+def test_seed_iv_artifact_episode():
+    """An artifact episode raises one run of trials, nearly alike on every channel."""
+    from dataclasses import replace
+
+    from mne_mmvsstma.simulation._core import _SEED_IV_DE, _Simulator
+
+    def simulator(p):
+        sessions = {1: {**_SEED_IV_DE.sessions[1], "artifact_p": p}}
+        return _Simulator(0, 4, 1.0, de_calibration=replace(_SEED_IV_DE, sessions=sessions))
+
+    clean, artifact = simulator(0.0), simulator(1.0)
+    for subject in (1, 2, 3):
+        diff = (artifact.recording(subject, 1, SEED_IV_LABELS[1]).de_mean
+                - clean.recording(subject, 1, SEED_IV_LABELS[1]).de_mean)
+        hit = np.flatnonzero(np.abs(diff).max(axis=(1, 2)) > 0)
+        assert len(hit) and np.all(np.diff(hit) == 1), hit  # one run of trials
+        assert np.all(diff >= 0) and diff.max() > 1  # log2 units (real: up to ~8)
+        ratio = diff[hit] / diff[hit].mean(axis=1, keepdims=True)  # over channels
+        assert np.all(np.abs(np.log(ratio)) < 0.8)
+
+
+def test_seed_iv_eye_statistics(seed_iv_feat):
+    recs = seed_iv_feat
     frac = np.mean([_fractions(r.eye, r.labels, r.trial_ids) for r in recs], axis=0) * 100
     print("eye fractions", frac)
     np.testing.assert_allclose(frac[:2], [35, 64], atol=5)
@@ -146,8 +247,8 @@ def test_seed_iv_eye_statistics(seed_iv_eye):
     assert acc.min() < 35 and acc.max() > 75  # some recordings near chance, some high
 
 
-def test_seed_iv_eye_scales_tails_nan(seed_iv_eye):
-    recs = seed_iv_eye
+def test_seed_iv_eye_scales_tails_nan(seed_iv_feat):
+    recs = seed_iv_feat
     eye = np.concatenate([r.eye for r in recs])
     q = np.nanpercentile(eye, [1, 50, 99], axis=0).T
     _check_eye_scales(q, lambda row: row - 1)
@@ -168,7 +269,8 @@ def test_seed_iv_raw_matches_feature_files(tmp_path):
     keys = sorted((k for k in raw if "_eeg" in k), key=lambda k: int(k.split("_eeg")[1]))
     for t, key in enumerate(keys, start=1):
         de = compute_de(raw[key], 200.0, window=4.0, verbose=False)
-        lds = smooth_lds(de, np.zeros(len(de), int))
+        # the process noise of the simulated files (simulate_seed_iv Notes)
+        lds = smooth_lds(de, np.zeros(len(de), int), process_noise=2e-3)
         np.testing.assert_allclose(lds, feat[f"de_LDS{t}"].transpose(1, 0, 2), atol=0.05)
         # smoothed windows barely move within a trial (as in the real files)
         assert np.std(lds, axis=0).mean() < 0.1 * np.std(de, axis=0).mean()

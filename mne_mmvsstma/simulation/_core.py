@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from dataclasses import dataclass, field, replace
 from numbers import Integral
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from mne.utils import _validate_type
@@ -55,19 +57,141 @@ _DE_CHANNEL_CORR_GEN = np.minimum(1.04 * _DE_CHANNEL_CORR, 0.99)
 _DE_BAND_CORR = 0.91 ** np.abs(np.subtract.outer(np.arange(5), np.arange(5)))
 #: Generative variances of 1-s DE (sum 1): class, trial, within-trial.
 _DE_VAR = {"class": 0.024, "trial": 0.416, "within": 0.56}
-#: SEED-IV EEG has no measured target in SPEC: its class variance is set so that a
-#: linear SVM on 4-s de_LDS gives ~70 % (the SVM figure published for SEED-IV EEG,
-#: Zheng et al. 2019, EmotionMeter); trial and within-trial parts are SEED's.
-_SEED_IV_DE_CLASS_VAR = 0.07
-#: SEED-V EEG has no measured target in SPEC either, and the same 4-s windows and
-#: recording setup: it takes SEED-IV's class variance.
-_SEED_V_DE_CLASS_VAR = _SEED_IV_DE_CLASS_VAR
 #: Within-trial part of 1-s DE: share of AR(1) (rest white) and its coefficient;
 #: lag-1 autocorrelation = share * phi (real SEED: 0.16).
 _DE_AR = (0.215, 0.8)
 #: Fraction of the inter-channel correlation kept by the class pattern (the emotion
 #: effect is more channel-specific than the trial-to-trial fluctuations).
 _DE_CLASS_SHARED = 0.5
+
+
+@dataclass(frozen=True)
+class _DECalibration:
+    """Parameters of the DE model of one dataset (see :class:`_Simulator`).
+
+    Every variance is in units of ``sd ** 2`` (the within-recording spread of
+    1-s DE); "shared" parts are common to all channels of a band, "own" parts
+    independent per channel. ``sessions`` maps a session number to
+    replacements of the recording-level fields (:data:`_SESSION_FIELDS`), so
+    that one dataset can have sessions of different difficulty.
+    """
+
+    #: mean 1-s DE per band and within-recording sd of 1-s DE per band
+    base: tuple = tuple(_DE_BASE)
+    sd: tuple = tuple(_DE_SD)
+    #: generative inter-channel correlation per band of the class, trial and
+    #: within-trial components, and correlation of neighbouring bands (a band
+    #: ``d`` apart correlates by ``band_corr ** d``)
+    channel_corr: tuple = tuple(_DE_CHANNEL_CORR_GEN)
+    band_corr: float = 0.91
+    #: generative variances: class, trial (independent per trial), within-trial
+    class_var: float = _DE_VAR["class"]
+    trial_var: float = _DE_VAR["trial"]
+    within_var: float = _DE_VAR["within"]
+    #: within-trial part of 1-s DE: share of AR(1) (rest white) and its coefficient
+    ar: tuple = _DE_AR
+    #: factor on ``channel_corr`` of the class pattern (capped at 0.99)
+    class_shared: float = _DE_CLASS_SHARED
+    #: gamma shape of the per-recording effect strength (mean 1; smaller = wider)
+    effect_shape: float = 8.0
+    #: scale every recording's class pattern to unit mean square before the strength
+    #: (its class variance is then ``class_var * strength`` exactly, not also the
+    #: chance norm of a pattern that few channel-shared dimensions carry)
+    class_unit: bool = False
+    #: sd (log2 units) of the channel-specific levels of the population and the subject
+    level_sd: tuple = (0.8, 0.7)
+    #: sd (log2 units) of the channel-specific level offset of a recording (per band or one)
+    recording_sd: float | tuple = 0.3
+    #: sd (log2 units) of the level offsets shared by all channels of a band, of the
+    #: subject and of the recording (each per band or one for all bands)
+    shared_sd: tuple = (0.0, 0.0)
+    #: lognormal sd of a per-recording factor on ``sd`` (recordings differ in spread)
+    sd_jitter: float = 0.0
+    #: variance of a random walk over the trials of a session (mean variance of the
+    #: centred walk over 24 trials): slow drift across the session, unrelated to emotion
+    drift_var: float = 0.0
+    #: process noise of the LDS smoothing of the ``*_LDS`` feature files (SPEC's 1e-4
+    #: is the package's :func:`~mne_mmvsstma.features.smooth_lds` default)
+    lds_process_noise: float = 1e-4
+    #: probability that a recording has an artifact episode: from a random trial to a
+    #: random later one, every trial's level is raised by up to ``artifact_amp`` log2
+    #: units (uniform per trial) times ``artifact_bands``, the same on all channels
+    artifact_p: float = 0.0
+    artifact_amp: float = 6.5
+    artifact_bands: tuple = (0.85, 0.95, 1.0, 1.0, 1.3)
+    sessions: dict = field(default_factory=dict)
+
+    def session(self, session):
+        """The calibration of the recordings of ``session`` (``sessions`` applied)."""
+        changes = self.sessions.get(session, {})
+        bad = set(changes) - set(_SESSION_FIELDS)
+        if bad:
+            raise ValueError(f"Session-level calibration cannot change {sorted(bad)}")
+        return replace(self, sessions={}, **changes)
+
+    @property
+    def band_chol(self):
+        corr = self.band_corr ** np.abs(np.subtract.outer(np.arange(5), np.arange(5)))
+        return np.linalg.cholesky(corr)
+
+
+#: Recording-level fields of :class:`_DECalibration` that may differ by session.
+_SESSION_FIELDS = ("sd", "class_var", "trial_var", "effect_shape", "recording_sd",
+                   "shared_sd", "sd_jitter", "drift_var", "artifact_p")
+
+#: Real SEED, 1-s DE (SPEC "Real-data statistics": fractions, lag-1, inter-channel and
+#: inter-band correlation, linear SVM ~67 %).
+_SEED_DE = _DECalibration()
+#: SEED-V has no measured target in SPEC: SEED's 1-s statistics (its recordings have
+#: the setup of SEED) seen through 4-s windows, with a class variance that gives a
+#: linear SVM ~70 % (the figure published for SEED-IV EEG, Zheng et al. 2019).
+_SEED_V_DE = _DECalibration(class_var=0.07)
+#: Recording-level parameters of real SEED-IV ``de_LDS``, sessions 1 and 2 (15
+#: recordings each): spread per band (sd), emotion effect (class_var and the spread
+#: of its strength over recordings, effect_shape), drift over the session, artifact
+#: episodes (one recording of session 1) and level offsets per band.
+_SEED_IV_SESSIONS = {
+    1: dict(
+        sd=(0.44, 0.32, 0.30, 0.46, 0.71), class_var=0.125, effect_shape=8.0, drift_var=0.2,
+        artifact_p=1 / 15, recording_sd=(0.68, 0.62, 0.50, 0.60, 0.74),
+        shared_sd=((0.62, 0.50, 0.59, 0.62, 0.66),) * 2,
+    ),
+    2: dict(
+        sd=(0.45, 0.28, 0.31, 0.35, 0.69), class_var=0.22, effect_shape=1.6, drift_var=0.15,
+        artifact_p=0.0, recording_sd=(0.56, 0.52, 0.40, 0.52, 0.69),
+        shared_sd=((0.52, 0.41, 0.53, 0.49, 0.47),) * 2,
+    ),
+}
+# session 3 has no measured statistic: the middle of sessions 1 and 2
+_SEED_IV_SESSIONS[3] = {
+    key: tuple(np.mean([_SEED_IV_SESSIONS[s][key] for s in (1, 2)], axis=0).tolist())
+    if np.ndim(_SEED_IV_SESSIONS[1][key]) else
+    float(np.mean([_SEED_IV_SESSIONS[s][key] for s in (1, 2)]))
+    for key in _SEED_IV_SESSIONS[1]
+}
+#: Real SEED-IV ``de_LDS`` (SPEC "Real-data statistics", and the levels, drift and
+#: artifacts measured beside them on the same development recordings; the
+#: simulator's Notes list the targets and what the calibration gives). Compared with
+#: SEED: 4-s windows smoothed over the trial, an emotion effect that varies over
+#: channels as much as the trial-to-trial fluctuations do (class_shared 1.3 x 0.62),
+#: a random walk over the session (the late test trials drift away from the early
+#: training ones), recording offsets shared by the channels of a band, recordings
+#: that differ widely in how much emotion their features carry, and an LDS that keeps
+#: the within-trial variation of the real files (they match process noise ~1e-3 on
+#: their de_movingAve; here 2e-3 on the unsmoothed DE gives their 0.8-0.9 %).
+_SEED_IV_DE = _DECalibration(
+    base=(22.3, 20.1, 19.2, 17.9, 16.5),
+    channel_corr=(0.62,) * 5,
+    band_corr=0.78,
+    within_var=10.0,
+    class_shared=1.3,
+    class_unit=True,
+    level_sd=(1.4, 0.375),
+    sd_jitter=0.2,
+    lds_process_noise=2e-3,
+    sessions=_SEED_IV_SESSIONS,
+)
+
 
 #: Real SEED-IV eye features: p1 / median / p99 per row (SPEC); ``lin`` rows are
 #: interpolated linearly (DE values, counts), the others on the log scale. The four
@@ -107,9 +231,10 @@ _EYE_VAR = {"class": 0.30, "trial": 0.692, "within": 0.008}
 _EYE_AR = 0.72
 #: Recording-to-recording spread of the median, in within-recording std units.
 _EYE_RECORDING_SD = 0.6
-#: Gamma shape of the per-recording effect strength (mean 1): spreads per-recording
-#: accuracy as in the real data (some recordings near chance).
-_EFFECT_SHAPE = {"de": 8.0, "eye": 30.0}
+#: Gamma shape of the per-recording strength (mean 1) of the eye features' emotion
+#: effect: spreads per-recording accuracy as in the real data (some recordings near
+#: chance). The DE one is :attr:`_DECalibration.effect_shape`.
+_EYE_EFFECT_SHAPE = 30.0
 #: Share of the class pattern common to the population / the subject / the session.
 _CLASS_SHARES = (0.4, 0.3, 0.3)
 
@@ -163,9 +288,14 @@ class _EyeModel:
             raise ValueError(f"eye feature names map twice onto one calibrated row: {names}")
 
 
-def _de_field(rng, prefix, channel_corr=_DE_CHANNEL_CORR_GEN):
-    """Unit-variance (*prefix, 62, 5) field with the real inter-channel / inter-band structure."""
-    chol = np.linalg.cholesky(_DE_BAND_CORR)
+def _de_field(rng, prefix, channel_corr=_DE_CHANNEL_CORR_GEN, band_chol=None):
+    """Unit-variance (*prefix, 62, 5) field with the real inter-channel / inter-band structure.
+
+    ``channel_corr``: inter-channel correlation per band; ``band_chol``: Cholesky
+    factor of the inter-band correlation (``None``: :data:`_DE_BAND_CORR`).
+    """
+    chol = np.linalg.cholesky(_DE_BAND_CORR) if band_chol is None else band_chol
+    channel_corr = np.asarray(channel_corr)
     shared = rng.standard_normal((*prefix, 1, 5)) @ chol.T
     own = rng.standard_normal((*prefix, _N_CH, 5)) @ chol.T
     return np.sqrt(channel_corr) * shared + np.sqrt(1.0 - channel_corr) * own
@@ -189,26 +319,44 @@ def _center_classes(pattern):
     return (pattern - pattern.mean(axis=0)) * np.sqrt(n / max(n - 1, 1))
 
 
+class _RecordingDraw(NamedTuple):
+    """Per-trial means and settings of one simulated recording (:meth:`_Simulator.recording`)."""
+
+    de_mean: np.ndarray  # (n_trials, 62, 5) DE level of every trial
+    eye_mean: np.ndarray  # (n_trials, n_rows) standardised eye means
+    artifacts: dict  # heavy-tailed eye row -> factor per trial
+    de_sd: np.ndarray  # (5,) within-recording spread of 1-s DE of this recording
+    cal: _DECalibration  # the calibration of this recording's session
+
+
 class _Simulator:
     """Calibrated generative core of the SEED / SEED-IV / SEED-V simulators.
 
     DE of channel ``c``, band ``b``, window ``t`` of trial ``j`` (class ``k``) of
     one recording, in SEED-style units (log2 of band power)::
 
-        DE = level[c, b] + sd[b] * (class[k, c, b] + trial[j, c, b] + within[t, c, b])
+        DE = level[c, b] + sd[b] * (class[k, c, b] + trial[j, c, b] + drift[j, c, b]
+                                    + within[t, c, b])
 
-    with independent unit-variance-field components whose variances are
-    :data:`_DE_VAR` (``class`` scaled by ``effect_size ** 2`` and by a random
-    per-recording effect strength). Every component has the real inter-channel
-    correlation per band and inter-band correlation. ``within`` is generated at
-    1-s resolution (AR(1) + white) and averaged over the seconds of longer
-    windows, so 4-s windows vary less within a trial. Eye features use the
-    same scheme in standardised units (:data:`_EYE_VAR`), plus a recording
-    offset, then a monotone map onto the real per-feature quantiles, artifact
-    trials for the heavy-tailed rows and copies of duplicated rows (rows and
-    their file order: :class:`_EyeModel` of ``eye_features``). The raw EEG
-    of a window is random-phase noise whose band powers reproduce the window's
-    DE (see :func:`_simulate_eeg`).
+    with independent unit-variance-field components whose variances and
+    structure are those of the dataset's calibration (``de_calibration``, a
+    :class:`_DECalibration`; its ``sessions`` entries change the
+    recording-level parameters per session): ``class`` (a population, a
+    subject and a session pattern, scaled by ``effect_size ** 2`` and by a
+    random per-recording effect strength), ``trial`` (independent per trial),
+    ``drift`` (a random walk over the trials of the session), ``within`` (1-s
+    AR(1) + white noise, averaged over the seconds of longer windows, so 4-s
+    windows vary less within a trial).
+    ``level`` holds a population channel profile and subject and recording
+    offsets, channel-specific and shared by the channels of a band. Every
+    component has the calibrated inter-channel correlation per band and
+    inter-band correlation. Eye features use the same scheme in standardised
+    units (:data:`_EYE_VAR`), plus a recording offset, then a monotone map
+    onto the real per-feature quantiles, artifact trials for the heavy-tailed
+    rows and copies of duplicated rows (rows and their file order:
+    :class:`_EyeModel` of ``eye_features``). The raw EEG of a window is
+    random-phase noise whose band powers reproduce the window's DE (see
+    :func:`_simulate_eeg`).
 
     Independent random streams are derived from one seed for the population,
     each subject and each (subject, session), so that e.g. subject 1 is the same
@@ -216,23 +364,33 @@ class _Simulator:
     """
 
     def __init__(
-        self, random_state, n_classes, effect_size, de_class_var=_DE_VAR["class"],
-        eye_features=None,
+        self, random_state, n_classes, effect_size, de_calibration=_SEED_DE, eye_features=None,
     ):
-        self.de_class_var = float(de_class_var)
+        _validate_type(de_calibration, _DECalibration, "de_calibration")
+        self.cal = de_calibration
+        self.band_chol = de_calibration.band_chol
         self.eye = _EyeModel(eye_features)
         self.seed = int(check_random_state(random_state).integers(2**62))
         self.effect_size = float(effect_size)
         self.n_classes = n_classes
         rng = self.rng(0)
-        self.class_corr = _DE_CLASS_SHARED * _DE_CHANNEL_CORR_GEN
-        self.pattern = _center_classes(_de_field(rng, (n_classes,), self.class_corr))
+        self.class_corr = np.minimum(
+            self.cal.class_shared * np.asarray(self.cal.channel_corr), 0.99
+        )
+        self.pattern = _center_classes(self.de_field(rng, (n_classes,), self.class_corr))
         self.eye_pattern = self._eye_class_pattern(rng)
-        self.channel_base = _DE_BASE + 0.8 * rng.standard_normal((_N_CH, 5))
+        self.channel_base = np.asarray(self.cal.base) + self.cal.level_sd[0] * rng.standard_normal(
+            (_N_CH, 5)
+        )
         self._subjects = {}
 
     def rng(self, *key):
         return np.random.default_rng([self.seed, *key])
+
+    def de_field(self, rng, prefix, channel_corr=None):
+        """Unit-variance (*prefix, 62, 5) field with the calibrated correlations."""
+        corr = self.cal.channel_corr if channel_corr is None else channel_corr
+        return _de_field(rng, prefix, corr, self.band_chol)
 
     def _eye_class_pattern(self, rng):
         field = _eye_field(rng, (self.n_classes,), _EYE_CLASS_GROUP_CORR, self.eye.groups)
@@ -241,37 +399,65 @@ class _Simulator:
     def subject(self, subject):
         if subject not in self._subjects:
             rng = self.rng(1, subject)
-            pattern = _center_classes(_de_field(rng, (self.n_classes,), self.class_corr))
+            pattern = _center_classes(self.de_field(rng, (self.n_classes,), self.class_corr))
             eye_pattern = self._eye_class_pattern(rng)
-            base = self.channel_base + 0.7 * rng.standard_normal((_N_CH, 5))
+            base = self.channel_base + self.cal.level_sd[1] * rng.standard_normal((_N_CH, 5))
             eye_base = rng.standard_normal(self.eye.n_rows)
-            self._subjects[subject] = (base, pattern, eye_base, eye_pattern)
+            # unit offset shared by the channels of a band, scaled per session
+            shared = self.rng(10, subject).standard_normal(5) @ self.band_chol.T
+            self._subjects[subject] = (base, pattern, eye_base, eye_pattern, shared)
         return self._subjects[subject]
 
     def recording(self, subject, session, klasses):
-        """Per-trial means of one recording: DE level (n_trials, 62, 5), eye (n_trials, n_rows).
+        """Per-trial means of one recording (a :class:`_RecordingDraw`).
 
         The eye means are in standardised units (before the quantile map), on the
         rows of the eye model (``self.eye``, before its file order).
         """
-        base, pattern, eye_base, eye_pattern = self.subject(subject)
+        cal = self.cal.session(session)
+        base, pattern, eye_base, eye_pattern, sub_shared = self.subject(subject)
         rng = self.rng(2, subject, session)
         w_pop, w_sub, w_ses = np.sqrt(_CLASS_SHARES)
-        strength = [rng.gamma(k, 1 / k) for k in (_EFFECT_SHAPE["de"], _EFFECT_SHAPE["eye"])]
-        ses = _center_classes(_de_field(rng, (self.n_classes,), self.class_corr))
+        strength = [rng.gamma(k, 1 / k) for k in (cal.effect_shape, _EYE_EFFECT_SHAPE)]
+        ses = _center_classes(self.de_field(rng, (self.n_classes,), self.class_corr))
         klass = w_pop * self.pattern + w_sub * pattern + w_ses * ses
-        klass *= self.effect_size * np.sqrt(self.de_class_var * strength[0])
+        if cal.class_unit:
+            klass /= np.sqrt(np.mean(klass**2))
+        klass *= self.effect_size * np.sqrt(cal.class_var * strength[0])
         eye_ses = self._eye_class_pattern(rng)
         eye_klass = w_pop * self.eye_pattern + w_sub * eye_pattern + w_ses * eye_ses
         eye_klass *= self.effect_size * np.sqrt(_EYE_VAR["class"] * strength[1])
-        level = base + 0.3 * rng.standard_normal((_N_CH, 5))
+        level = base + np.asarray(cal.recording_sd) * rng.standard_normal((_N_CH, 5))
         eye_level = _EYE_RECORDING_SD * (
             0.7 * eye_base + np.sqrt(1 - 0.7**2) * rng.standard_normal(self.eye.n_rows)
         )
         klasses = np.asarray(klasses)
         n_trials = len(klasses)
-        trial = np.sqrt(_DE_VAR["trial"]) * _de_field(rng, (n_trials,))
-        de_mean = level + _DE_SD * (klass[klasses] + trial)
+        trial = np.sqrt(cal.trial_var) * self.de_field(rng, (n_trials,))
+        # the parts without an equivalent in SEED's calibration come from a stream of their
+        # own (SEED's draws stay as they were)
+        extra = self.rng(9, subject, session)
+        sd = np.asarray(cal.sd, float)
+        if cal.sd_jitter:
+            sd = sd * np.exp(cal.sd_jitter * extra.standard_normal())
+        if np.any(cal.shared_sd[0]) or np.any(cal.shared_sd[1]):
+            rec_shared = extra.standard_normal(5) @ self.band_chol.T
+            sub_sd, rec_sd = (np.asarray(v, float) for v in cal.shared_sd)
+            level = level + sub_sd * sub_shared + rec_sd * rec_shared
+        if cal.drift_var:
+            # random walk over the trials; its centred variance over 24 trials averages
+            # 24 / 6 steps, hence steps of variance drift_var / 4
+            steps = np.sqrt(cal.drift_var / 4) * self.de_field(extra, (n_trials,))
+            trial = trial + np.cumsum(steps, axis=0)
+        de_mean = level + sd * (klass[klasses] + trial)
+        if cal.artifact_p and extra.random() < cal.artifact_p:
+            first, last = np.sort(extra.integers(n_trials, size=2))
+            amp = cal.artifact_amp * extra.random(last - first + 1)
+            # nearly the same on every channel (real: inter-channel correlation 0.99)
+            spread = np.exp(0.15 * extra.standard_normal((last - first + 1, _N_CH, 5)))
+            de_mean[first : last + 1] += (
+                amp[:, None, None] * np.asarray(cal.artifact_bands) * spread
+            )
         eye_trial = np.sqrt(_EYE_VAR["trial"]) * _eye_field(
             rng, (n_trials,), groups=self.eye.groups
         )
@@ -287,18 +473,32 @@ class _Simulator:
         for row, src in _EYE_COPIES.items():
             if row in artifacts and src in artifacts:
                 artifacts[row] = artifacts[src]
-        return de_mean, eye_mean, artifacts
+        return _RecordingDraw(de_mean, eye_mean, artifacts, sd, cal)
 
-    def de_trial(self, rng, mean, n_windows, window=1.0):
-        """Unsmoothed DE (n_windows, 62, 5) of one trial with ``window``-second windows."""
+    def de_trial(self, rng, rec, mean, n_windows, window=1.0):
+        """Unsmoothed DE (n_windows, 62, 5) of one trial with ``window``-second windows.
+
+        ``rec`` is the recording's :class:`_RecordingDraw`, ``mean`` the trial's
+        DE level (a row of ``rec.de_mean``, or any level of that recording).
+        """
+        cal = rec.cal
         sub = max(1, int(round(window)))  # 1-s steps per window
-        share, phi = _DE_AR
+        share, phi = cal.ar
         n = n_windows * sub
-        within = np.sqrt(share) * _de_field_ar(rng, n, phi) + np.sqrt(1 - share) * _de_field(
-            rng, (n,)
+        within = np.sqrt(share) * self.de_field_ar(rng, n, phi) + np.sqrt(1 - share) * (
+            self.de_field(rng, (n,))
         )
+        within = np.sqrt(cal.within_var) * within
         within = within.reshape(n_windows, sub, _N_CH, 5).mean(axis=1)
-        return mean + np.log2(window) + _DE_SD * np.sqrt(_DE_VAR["within"]) * within
+        return mean + np.log2(window) + rec.de_sd * within
+
+    def de_field_ar(self, rng, n, phi):
+        """(n, 62, 5) field, AR(1) along the first axis, unit variance."""
+        from scipy.signal import lfilter
+
+        x = self.de_field(rng, (n,))
+        x[1:] *= np.sqrt(1 - phi**2)
+        return lfilter([1.0], [1.0, -phi], x, axis=0)
 
     def eye_trial(self, rng, mean, artifacts, trial, n_windows):
         """Eye features (n_windows, n_features) of one trial, on the real per-feature scales.
@@ -312,15 +512,6 @@ class _Simulator:
         factors = {row: f[trial] for row, f in artifacts.items()}
         out = _eye_scale(z, factors, self.eye.quantiles, self.eye.linear)
         return out[:, self.eye.order]
-
-
-def _de_field_ar(rng, n, phi):
-    """(n, 62, 5) field, AR(1) along the windows, unit variance."""
-    from scipy.signal import lfilter
-
-    x = _de_field(rng, (n,))
-    x[1:] *= np.sqrt(1 - phi**2)
-    return lfilter([1.0], [1.0, -phi], x, axis=0)
 
 
 def _eye_field_ar(rng, n, phi, groups=_EYE_GROUPS):
@@ -458,15 +649,18 @@ def _check_sim_args(n_subjects, sessions, n_trials, max_trials, valid_sessions, 
     return sessions
 
 
-def _smoothed_features(de, trial, kinds=_FEATURE_WRITE_ORDER):
-    """Feature-file variables of one trial from unsmoothed DE (n, 62, 5)."""
+def _smoothed_features(de, trial, kinds=_FEATURE_WRITE_ORDER, *, process_noise=1e-4):
+    """Feature-file variables of one trial from unsmoothed DE (n, 62, 5).
+
+    ``process_noise``: of the LDS smoothing (:func:`~mne_mmvsstma.features.smooth_lds`).
+    """
     psd = 2.0**de / 100.0
     one_trial = np.zeros(len(de), dtype=int)
     smoothed = {
         "de_movingAve": lambda: moving_average(de, one_trial),
-        "de_LDS": lambda: smooth_lds(de, one_trial),
+        "de_LDS": lambda: smooth_lds(de, one_trial, process_noise=process_noise),
         "psd_movingAve": lambda: moving_average(psd, one_trial),
-        "psd_LDS": lambda: smooth_lds(psd, one_trial),
+        "psd_LDS": lambda: smooth_lds(psd, one_trial, process_noise=process_noise),
     }
     return {f"{kind}{trial}": smoothed[kind]().transpose(1, 0, 2) for kind in kinds}
 

@@ -150,11 +150,11 @@ def simulate_seed(
         for session in sessions:
             name = f"{subject}_{_seed_date(subject, session)}.mat"
             prefix = _subject_prefix(subject)
-            de_mean, _, _ = sim.recording(subject, session, klasses)
+            rec = sim.recording(subject, session, klasses)
             de_rng, raw_rng = sim.rng(3, subject, session), sim.rng(4, subject, session)
             raw_dict, feat_dict = {}, {}
             for t, n_win in enumerate(counts, start=1):
-                de = sim.de_trial(de_rng, de_mean[t - 1], n_win, window=1.0)
+                de = sim.de_trial(de_rng, rec, rec.de_mean[t - 1], n_win, window=1.0)
                 if features:
                     feat_dict.update(_extracted_features(de, t))
                 if raw:

@@ -25,7 +25,7 @@ from ..datasets.seed_v import (
 )
 from ..utils import check_int, check_option, fill_doc, logger, verbose
 from ._cnt import CntWriter
-from ._core import _SEED_V_DE_CLASS_VAR, _prepare_root, _simulate_eeg, _Simulator
+from ._core import _SEED_V_DE, _prepare_root, _simulate_eeg, _Simulator
 
 #: seconds per feature window (the windows of the npz files)
 _WINDOW = 4.0
@@ -36,11 +36,12 @@ _CNT_SFREQ = 1000
 _UP = _CNT_SFREQ // _FEATURE_SFREQ
 
 
-def _eeg_200(sim, rng, table, de_trials, de_mean, tail):
+def _eeg_200(sim, rng, table, de_trials, rec, tail):
     """EEG (62, n_seconds * 200) of one recording, float32, microvolts, at 200 Hz.
 
     Every trial's 4-s windows reproduce ``de_trials`` (the unsmoothed DE of the
-    feature files, :func:`~._core._simulate_eeg`); the seconds of a trial after
+    feature files, :func:`~._core._simulate_eeg`; ``rec`` is the recording's draw of
+    the core); the seconds of a trial after
     its last full window, the gaps between trials and the ``tail`` after the last
     trial are 1-s windows drawn by the core around the trial's mean DE (gaps: the
     recording's mean over trials). Consecutive pieces are joined without a step:
@@ -49,16 +50,16 @@ def _eeg_200(sim, rng, table, de_trials, de_mean, tail):
     """
     pieces = []  # (de, window)
     prev_end = 0
-    rest = de_mean.mean(axis=0)
+    rest = rec.de_mean.mean(axis=0)
     for j, ((start, end), de) in enumerate(zip(table, de_trials)):
         if start > prev_end:
-            pieces.append((sim.de_trial(rng, rest, int(start - prev_end), window=1.0), 1.0))
+            pieces.append((sim.de_trial(rng, rec, rest, int(start - prev_end), window=1.0), 1.0))
         pieces.append((de, _WINDOW))
         left = int(end - start - _WINDOW * len(de))
         if left > 0:
-            pieces.append((sim.de_trial(rng, de_mean[j], left, window=1.0), 1.0))
+            pieces.append((sim.de_trial(rng, rec, rec.de_mean[j], left, window=1.0), 1.0))
         prev_end = end
-    pieces.append((sim.de_trial(rng, rest, int(tail), window=1.0), 1.0))
+    pieces.append((sim.de_trial(rng, rec, rest, int(tail), window=1.0), 1.0))
     n_total = int(round((table[-1, 1] + tail) * _FEATURE_SFREQ))
     out = np.empty((len(SEED_CH_NAMES), n_total), np.float32)
     pos, prev, prev_m = 0, None, 0
@@ -221,18 +222,20 @@ def simulate_seed_v(
     simulated at 1-s resolution with SEED's measured statistics (variance
     fractions between class / between trial / within trial, lag-1
     autocorrelation, inter-channel and inter-band correlation) and averaged to
-    4 s, and SEED-IV's between-class variance (SEED-V has no measured target
-    of its own). The EEG files hold this DE, not smoothed, in SEED-style units
-    (log2 of band power). The eye features follow the model calibrated on the
-    real SEED-IV eye files (variance fractions, lag-1 autocorrelation,
-    per-feature quantiles and heavy tails, recording-to-recording spread):
-    the 31 features that SEED-IV also has are matched by name (the pupil,
-    dispersion, fixation, saccade and event-statistics features; the SEED-IV
-    row order inside a group is itself an assumption, see
-    :data:`~mne_mmvsstma.datasets.EYE_FEATURE_NAMES`), and
+    4 s, and a between-class variance that gives a linear SVM of ~70 %% on these
+    4-s windows (SEED-V has no measured target of its own; the calibration of
+    :func:`simulate_seed_iv` to real SEED-IV ``de_LDS`` files is not carried
+    over to SEED-V's unsmoothed DE). The EEG files hold this DE, not smoothed,
+    in SEED-style units (log2 of band power). The eye features follow the model
+    calibrated on the real SEED-IV eye files (variance fractions, lag-1
+    autocorrelation, per-feature quantiles and heavy tails,
+    recording-to-recording spread): the 31 features that SEED-IV also has are
+    matched by name (the pupil, dispersion, fixation, saccade and
+    event-statistics features; the SEED-IV row order inside a group is itself an
+    assumption, see :data:`~mne_mmvsstma.datasets.EYE_FEATURE_NAMES`), and
     ``blink_duration_mean`` / ``blink_duration_std``, which SEED-IV lacks, are
-    modelled like the nearest group, fixation duration (same quantiles, a
-    group of their own). The eye files hold no NaN (no SEED-V statistic says
+    modelled like the nearest group, fixation duration (same quantiles, a group
+    of their own). The eye files hold no NaN (no SEED-V statistic says
     otherwise); ``blink_frequency`` is 0 in ~7 %% of the windows, as in SEED-IV.
 
     The raw EEG is random-phase noise whose band powers reproduce the DE of
@@ -263,7 +266,7 @@ def simulate_seed_v(
         random_state,
         len(SEED_V_EVENT_ID),
         effect_size,
-        de_class_var=_SEED_V_DE_CLASS_VAR,
+        de_calibration=_SEED_V_DE,
         eye_features=SEED_V_EYE_FEATURE_NAMES,
     )
     if raw:
@@ -280,17 +283,19 @@ def simulate_seed_v(
         for session in sessions:
             table = tables[session]
             klasses = SEED_V_LABELS[session][:n_trials]  # the label codes are 0..4
-            de_mean, eye_mean, artifacts = sim.recording(subject, session, klasses)
+            rec = sim.recording(subject, session, klasses)
             de_rng, eye_rng = sim.rng(3, subject, session), sim.rng(5, subject, session)
             de_trials = []
             for trial, (start, end) in enumerate(table):
                 n_win = int((end - start) // _WINDOW)
-                de = sim.de_trial(de_rng, de_mean[trial], n_win, window=_WINDOW)
+                de = sim.de_trial(de_rng, rec, rec.de_mean[trial], n_win, window=_WINDOW)
                 de_trials.append(de)
                 if features:
                     k = (session - 1) * _N_TRIALS + trial
                     eeg_dict[k] = _to_310(de, order)
-                    eye_dict[k] = sim.eye_trial(eye_rng, eye_mean[trial], artifacts, trial, n_win)
+                    eye_dict[k] = sim.eye_trial(
+                        eye_rng, rec.eye_mean[trial], rec.artifacts, trial, n_win
+                    )
                     lab_dict[k] = np.full(n_win, klasses[trial], dtype=np.int64)
             if raw:
                 day = first_day + datetime.timedelta(
@@ -300,7 +305,7 @@ def simulate_seed_v(
                 for old in (root / _RAW_DIR).glob(f"{subject}_{session}_*.cnt"):
                     if old != fname and _CNT_RE.match(old.name):
                         old.unlink()
-                eeg = _eeg_200(sim, sim.rng(4, subject, session), table, de_trials, de_mean, tail)
+                eeg = _eeg_200(sim, sim.rng(4, subject, session), table, de_trials, rec, tail)
                 _write_cnt_recording(
                     fname,
                     eeg,
