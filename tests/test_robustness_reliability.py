@@ -363,7 +363,8 @@ def _case_options_and_sizes(tmp_path, request, capsys):
     # an estimator whose parameters differ from its pretrained network saves the network's
     W = np.random.default_rng(0).normal(size=(40, 62, 3, 5)).astype(np.float32)
     y, groups = np.repeat([0, 1], 20), np.repeat(np.arange(8), 5)
-    est = EmotionClassifier(pretrained=load_model(pre), max_epochs=0).fit(W, y, groups=groups)
+    est = EmotionClassifier(pretrained=load_model(pre), n_layers=6, n_heads=6,
+                            max_epochs=0).fit(W, y, groups=groups)
     assert est.n_layers == 6
     assert load_model(save_model(est, tmp_path / "est.pt")).n_layers == 1
 
