@@ -176,9 +176,11 @@ _SEED_IV_SESSIONS[3] = {
 #: channels as much as the trial-to-trial fluctuations do (class_shared 1.3 x 0.62),
 #: a random walk over the session (the late test trials drift away from the early
 #: training ones), recording offsets shared by the channels of a band, recordings
-#: that differ widely in how much emotion their features carry, and an LDS that keeps
-#: the within-trial variation of the real files (they match process noise ~1e-3 on
-#: their de_movingAve; here 2e-3 on the unsmoothed DE gives their 0.8-0.9 %).
+#: that differ widely in how much emotion their features carry, within-trial noise
+#: that gives de_movingAve the real within-trial variance (~0.2 log2 units squared),
+#: and an LDS that keeps the within-trial variation of the real de_LDS (they match
+#: process noise ~1e-3 on their de_movingAve; here 2e-3 on the unsmoothed DE gives
+#: their 0.8-0.9 % of the variance).
 _SEED_IV_DE = _DECalibration(
     base=(22.3, 20.1, 19.2, 17.9, 16.5),
     channel_corr=(0.62,) * 5,
@@ -421,7 +423,7 @@ class _Simulator:
         strength = [rng.gamma(k, 1 / k) for k in (cal.effect_shape, _EYE_EFFECT_SHAPE)]
         ses = _center_classes(self.de_field(rng, (self.n_classes,), self.class_corr))
         klass = w_pop * self.pattern + w_sub * pattern + w_ses * ses
-        if cal.class_unit:
+        if cal.class_unit and np.any(klass):
             klass /= np.sqrt(np.mean(klass**2))
         klass *= self.effect_size * np.sqrt(cal.class_var * strength[0])
         eye_ses = self._eye_class_pattern(rng)
