@@ -701,8 +701,10 @@ def run_protocol(
         ``benchmarks/real_accuracy.py`` (:ref:`recipe`): the small network of
         ``training.recipe.CPU_ARCH``, 3 pretraining epochs at mask ratio 0.7
         and learning rate 1e-3, whitened linear probes, a seed ensemble; one
-        SEED-IV session of 15 recordings (Tables 1, 2 and baselines) takes
-        about 15 minutes on 2 CPU cores. ``"paper"``: the published
+        SEED-IV session of 15 recordings (Tables 1, 2 and baselines) took 7
+        minutes on 2 idle CPU cores with ``n_jobs=2`` and 14 on 2 shared ones
+        (``benchmarks/README.md``; one process is about 1.5 times slower).
+        ``"paper"``: the published
         hyperparameters (6 + 6 hybrid blocks with 6 heads, 100 pretraining
         epochs at 1.5e-4 and mask ratio 0.3, 100 epochs of end-to-end
         fine-tuning with early stopping, one model per setting); it needs a
