@@ -180,6 +180,16 @@ def _add_recording(p):
     p.add_argument("--session", type=POS_INT, required=True, help="session number (required)")
 
 
+def _add_pretrain_feature(p, flag):
+    from .training.recipe import PRETRAIN_FEATURES, RECIPES
+
+    default, paper = (RECIPES[r]["pretrain_feature"] or "de_LDS" for r in ("default", "paper"))
+    p.add_argument(flag, choices=PRETRAIN_FEATURES, default=None,
+                   help="EEG feature family of the EEG extractor's pretraining corpus (SEED "
+                        "and SEED-IV files; the classifiers see de_LDS) (default: the "
+                        f"recipe's, {default}; paper {paper})")
+
+
 def _recipe(args):
     """The settings of ``--recipe`` (``"default"`` for commands without it)."""
     from .training.recipe import get_recipe
@@ -306,6 +316,7 @@ def build_parser():
                                                 what="ratio"), default=None,
                    help="fraction of the channels masked and reconstructed (default: the "
                         "recipe's, 0.7; paper 0.3)")
+    _add_pretrain_feature(p, "--feature")
     _add_arch(p)
     _add_checkpoint(p)
     _add_common(p)
@@ -378,6 +389,7 @@ def build_parser():
     p.add_argument("--pretrain-mask-ratio", type=_number(float, 0.0, 0.99, low_open=True,
                                                          what="ratio"), default=None,
                    help="mask ratio of pretraining (default: the recipe's, 0.7; paper 0.3)")
+    _add_pretrain_feature(p, "--pretrain-feature")
     p.add_argument("--finetune-epochs", type=NONNEG_INT, default=None,
                    help="fine-tuning epochs after the linear probe (default: the recipe's, "
                         "0: the probe; paper 100)")
@@ -416,11 +428,12 @@ def _setup(args):
         torch.set_num_threads(args.threads)
 
 
-def _recordings(args, subjects=None, sessions=None):
+def _recordings(args, subjects=None, sessions=None, feature=None):
     from .protocol.runner import read_recordings
 
     return read_recordings(args.root, dataset=args.dataset, subjects=subjects,
-                           sessions=sessions, allow_partial=args.allow_partial)
+                           sessions=sessions, allow_partial=args.allow_partial,
+                           feature=feature)
 
 
 def _split(args, rec):
@@ -466,7 +479,17 @@ def cmd_pretrain(args):
     from .training import pretrain, save_model
 
     _check_outputs(args)
-    recs = _recordings(args, args.subjects, args.sessions)
+    if args.modality != "eeg" and args.feature is not None:
+        raise ValueError(f"--feature {args.feature}: an EEG feature family, for --modality eeg "
+                         "only")
+    feature = None
+    if args.modality == "eeg":  # the recipe's pretraining features, where the files have them
+        from .datasets import detect_dataset
+        from .protocol.runner import resolve_pretrain_feature
+
+        dataset = args.dataset or detect_dataset(args.root)
+        feature = resolve_pretrain_feature(args.feature, dataset, args.recipe)
+    recs = _recordings(args, args.subjects, args.sessions, feature=feature)
     if args.all_trials:
         from .protocol.runner import _fill_eye
 
@@ -484,7 +507,8 @@ def cmd_pretrain(args):
     )
     save_model(model, args.out, overwrite=args.overwrite)
     last = model.history[-1, "train_loss"] if len(model.history) else float("nan")
-    _print(f"Pretrained {args.modality} extractor on {len(data)} recordings "
+    what = f" ({feature})" if feature else ""
+    _print(f"Pretrained {args.modality} extractor on {len(data)} recordings{what} "
            f"({len(model.history)} epochs, final reconstruction loss {last:.4f}) -> {args.out}")
     return 0
 
@@ -601,7 +625,8 @@ def cmd_protocol(args):
         sessions=args.sessions, out_dir=args.out_dir, n_train_trials=args.train_trials,
         n_labels=args.n_labels, mask_ratios=args.mask_ratios,
         recipe=args.recipe, pretrain_epochs=args.pretrain_epochs,
-        pretrain_mask_ratio=args.pretrain_mask_ratio, finetune_epochs=args.finetune_epochs,
+        pretrain_mask_ratio=args.pretrain_mask_ratio, pretrain_feature=args.pretrain_feature,
+        finetune_epochs=args.finetune_epochs,
         model_kwargs=None if args.model_size is None else _model_kwargs(args),
         classifier_kwargs=None if args.probe_c is None else dict(probe_C=args.probe_c or None),
         ensemble=args.ensemble, fill_eye=args.fill_eye, allow_partial=args.allow_partial,

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
+import numpy as np
 import pytest
 
 from mne_mmvsstma.cli import build_parser, main
@@ -168,3 +169,44 @@ def test_recipe_options(seed_iv_root, tmp_path, monkeypatch, capsys):
         main(["protocol", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "--recipe {default,paper}" in text and "7 min on 2 idle CPU cores" in text
+
+
+def test_pretrain_feature_option(seed_iv_root, tmp_path, monkeypatch, capsys):
+    """--feature / --pretrain-feature choose the EEG pretraining corpus's feature family."""
+    import mne_mmvsstma.protocol
+    import mne_mmvsstma.training
+    from mne_mmvsstma.datasets import read_seed_iv_features
+    from mne_mmvsstma.training.recipe import get_recipe
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(name):
+        def fn(*args, **kwargs):
+            seen[name] = (args, kwargs)
+            raise Stop
+        return fn
+
+    monkeypatch.setattr(mne_mmvsstma.training, "pretrain", capture("pretrain"))
+    monkeypatch.setattr(mne_mmvsstma.protocol, "run_protocol", capture("protocol"))
+    base = ["pretrain", str(seed_iv_root), "--train-trials", "8", "-o", str(tmp_path / "m.pt")]
+    recipe_feature = get_recipe()["pretrain_feature"] or "de_LDS"
+    for extra, feature in (([], recipe_feature), (["--feature", "de_movingAve"], "de_movingAve"),
+                           (["--feature", "de_LDS"], "de_LDS"), (["--modality", "eye"], "de_LDS")):
+        with pytest.raises(Stop):
+            main(base + extra)
+        want = read_seed_iv_features(seed_iv_root, feature=feature, verbose="error")
+        (data,), _ = seen["pretrain"]
+        assert len(data) == len(want) == 2
+        for part, rec in zip(data, want):
+            np.testing.assert_array_equal(part.eeg, rec.eeg[rec.trial_ids < 8])
+    with pytest.raises(Stop):
+        main(["protocol", str(seed_iv_root), "--out-dir", str(tmp_path / "p"),
+              "--pretrain-feature", "de_movingAve"])
+    assert seen["protocol"][1]["pretrain_feature"] == "de_movingAve"
+    with pytest.raises(SystemExit):
+        main(base + ["--feature", "psd_LDS"])
+    assert main(base + ["--modality", "eye", "--feature", "de_movingAve"]) == 2
+    assert "for --modality eeg only" in capsys.readouterr().err

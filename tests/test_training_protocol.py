@@ -356,3 +356,75 @@ def test_run_protocol_defaults_are_the_recipe(seed_iv_root, monkeypatch):
     assert len(calls["pretrain"]) == 2  # the paper's recipe: one model per setting
     with pytest.raises(ValueError, match="recipe"):
         runner.run_protocol(seed_iv_root, recipe="fast", verbose=False)
+
+
+def test_run_protocol_pretrain_feature(seed_iv_root, tmp_path, monkeypatch):
+    """pretrain_feature: the EEG extractors learn from the training windows of another
+    feature family; the eye extractors and every classifier keep their own features."""
+    from mne_mmvsstma.datasets import read_seed_iv_features
+    from mne_mmvsstma.protocol import runner
+    from mne_mmvsstma.training import api
+
+    corpora, fits = {}, []
+
+    def spy_pretrain(parts, **kwargs):
+        corpora[kwargs["modality"]] = parts
+        return pretrain(parts, **kwargs)
+
+    def spy_finetune(data, **kwargs):
+        fits.append(data[0])
+        return finetune(data, **kwargs)
+
+    pretrain, finetune = api.pretrain, api.finetune
+    monkeypatch.setattr(api, "pretrain", spy_pretrain)
+    monkeypatch.setattr(api, "finetune", spy_finetune)
+    kw = dict(tables="2", n_train_trials=N_TRAIN, subjects=[1, 2], pretrain_epochs=1,
+              model_kwargs=TINY, ensemble=1, verbose=False)
+    res = run_protocol(seed_iv_root, pretrain_feature="de_movingAve", **kw)
+    assert res.results["accuracy"].between(0, 1).all()
+    lds = read_seed_iv_features(seed_iv_root, verbose="error")
+    ma = read_seed_iv_features(seed_iv_root, feature="de_movingAve", eye=False, verbose="error")
+    assert not np.allclose(lds[0].eeg, ma[0].eeg)  # two feature families
+    for parts, rec_ma, rec_lds in zip(corpora["eeg"], ma, lds):
+        train = rec_ma.trial_ids < N_TRAIN  # the training trials only, no test window
+        np.testing.assert_array_equal(parts.eeg, rec_ma.eeg[train])
+        np.testing.assert_array_equal(parts.trial_ids, rec_lds.trial_ids[train])
+        assert parts.eye is None
+    for parts, rec_lds in zip(corpora["eye"], lds):
+        np.testing.assert_array_equal(parts.eeg, rec_lds.eeg[rec_lds.trial_ids < N_TRAIN])
+    for data in fits:  # the classifiers see de_LDS
+        rec_lds = lds[data.subject - 1]
+        np.testing.assert_array_equal(data.eeg, rec_lds.eeg[rec_lds.trial_ids < N_TRAIN])
+    # de_LDS (the classifiers' features) and the paper recipe's None read no other family
+    for value, recipe in (("de_LDS", "default"), (None, "paper")):
+        corpora.clear()
+        run_protocol(seed_iv_root, recipe=recipe, pretrain_feature=value, tables="1",
+                     subjects=[1], n_train_trials=N_TRAIN, pretrain_epochs=1,
+                     finetune_epochs=1, ensemble=1, model_kwargs=TINY, verbose=False)
+        np.testing.assert_array_equal(corpora["eeg"][0].eeg,
+                                      lds[0].eeg[lds[0].trial_ids < N_TRAIN])
+    # the family is part of the settings a run resumes with
+    out = tmp_path / "run"
+    run_protocol(seed_iv_root, out_dir=out, plot=False, **dict(kw, subjects=[1]))
+    with pytest.raises(ValueError, match="pretrain_feature"):
+        run_protocol(seed_iv_root, out_dir=out, resume=True, pretrain_feature="de_movingAve",
+                     plot=False, **dict(kw, subjects=[1]))
+    with pytest.raises(ValueError, match="pretrain_feature"):
+        run_protocol(seed_iv_root, pretrain_feature="psd_LDS", **kw)
+    # windows that do not match the classifiers' recordings are refused, naming them
+    recs = read_recordings(seed_iv_root, subjects=[1])
+    short = runner.subset_recording(recs[0], np.arange(recs[0].n_windows) > 0)
+    with pytest.raises(ValueError, match=r"de_movingAve features .*same windows and trials"):
+        runner.pretraining_parts(seed_iv_root, [short], N_TRAIN, feature="de_movingAve")
+
+
+def test_run_protocol_pretrain_feature_seed_v(tmp_path):
+    """SEED-V files hold one DE family: an explicit pretrain_feature is an error there."""
+    from mne_mmvsstma.simulation import simulate_seed_v
+
+    root = simulate_seed_v(tmp_path / "SEED-V", n_subjects=1, sessions=(1,), n_trials=6,
+                           time_scale=0.05, raw=False, verbose="error")
+    with pytest.raises(ValueError, match="SEED-V files hold one DE"):
+        run_protocol(root, pretrain_feature="de_movingAve", tables="1", verbose=False)
+    with pytest.raises(ValueError, match="SEED-V files hold one DE"):
+        read_recordings(root, feature="de_movingAve")

@@ -340,7 +340,7 @@ def _fill_eye(recs, fill_eye):
 
 @fill_doc
 def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_eye=None,
-                    allow_partial=False):
+                    allow_partial=False, feature=None):
     """Read the feature recordings of a dataset folder.
 
     Parameters
@@ -358,6 +358,10 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
         :func:`run_protocol` does, so that no test statistic fills a
         training value).
     %(allow_partial)s
+    feature : str | None
+        EEG feature family of SEED and SEED-IV files (e.g. ``"de_movingAve"``;
+        ``None``: the readers' default, ``"de_LDS"``). SEED-V files hold one
+        DE family: a feature other than ``None`` is an error there.
 
     Returns
     -------
@@ -372,6 +376,14 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
         kwargs["subjects"] = list(subjects)
     if sessions is not None:
         kwargs["sessions"] = list(sessions)
+    if feature is not None:
+        from ..datasets._read import _normalize_dataset, detect_dataset
+
+        name = detect_dataset(root) if dataset is None else _normalize_dataset(dataset)
+        if name == "SEED-V":
+            raise ValueError(f"feature={feature!r}: SEED-V files hold one DE feature family "
+                             "(EEG_DE_features/); leave feature=None")
+        kwargs["feature"] = feature
     # NaN eye values are counted and handled here (the reader's notice is silenced)
     recs = read_features(root, dataset=dataset, allow_partial=allow_partial, verbose="error",
                          **kwargs)
@@ -383,6 +395,87 @@ def read_recordings(root, *, dataset=None, subjects=None, sessions=None, fill_ey
         logger.info(f"{recs[0].dataset}: {n_nan} NaN eye-feature values in {len(recs)} "
                     "recordings")
     return recs if fill_eye is None else _fill_eye(recs, fill_eye)
+
+
+def resolve_pretrain_feature(feature, dataset, recipe="default"):
+    """The EEG feature family of a pretraining corpus, ``None`` for the classifiers' own.
+
+    ``feature=None`` takes the recipe's ``pretrain_feature``; ``"de_LDS"``
+    (the classifiers' features) gives ``None``. SEED-V files hold one DE
+    family: the recipe's setting is ignored there (logged) and a given
+    feature is an error.
+    """
+    from ..training.recipe import PRETRAIN_FEATURES, get_recipe
+
+    given = feature is not None
+    feature = get_recipe(recipe)["pretrain_feature"] if feature is None else feature
+    if feature is None:
+        return None
+    check_option("pretrain_feature", feature, PRETRAIN_FEATURES)
+    if dataset == "SEED-V":
+        if given:
+            raise ValueError(f"pretrain_feature={feature!r}: SEED-V files hold one DE feature "
+                             "family; leave pretrain_feature=None")
+        logger.info(f"SEED-V has one DE feature family: pretraining on it (the recipe's "
+                    f"{feature} is for SEED and SEED-IV)")
+        return None
+    return None if feature == "de_LDS" else feature
+
+
+@fill_doc
+def pretraining_parts(root, recs, n_train_trials=None, *, feature, allow_partial=False):
+    """The training parts of ``recs`` read with another EEG feature family.
+
+    The EEG extractors can be pretrained on other features of the same
+    windows than the ones the classifiers see (e.g. ``de_movingAve``, which
+    varies within trials, for classifiers of ``de_LDS``). The windows, trials
+    and labels must be those of ``recs``: a file whose ``feature`` trials do
+    not match is an error naming it.
+
+    Parameters
+    ----------
+    root : path-like
+        The dataset folder of ``recs``.
+    recs : list of FeatureRecording
+        The recordings of the run (as read by :func:`read_recordings`).
+    n_train_trials : int | None
+        Training trials per recording (see :func:`split_recording`).
+    feature : ``"de_LDS"`` | ``"de_movingAve"``
+        EEG feature family.
+    %(allow_partial)s
+
+    Returns
+    -------
+    parts : list of FeatureRecording
+        The training part of every recording, EEG only, in the order of
+        ``recs``; no test window is read into them.
+    """
+    from ..features._inputs import check_recording_finite
+    from ..training.recipe import PRETRAIN_FEATURES
+
+    check_option("pretrain_feature", feature, PRETRAIN_FEATURES)
+    other = read_recordings(root, dataset=recs[0].dataset,
+                            subjects=sorted({r.subject for r in recs}),
+                            sessions=sorted({r.session for r in recs}),
+                            allow_partial=allow_partial, feature=feature)
+    by_key = {(r.subject, r.session): r for r in other}
+    parts = []
+    for rec in recs:
+        alt = by_key.get((rec.subject, rec.session))
+        if alt is None or alt.eeg is None or alt.eeg.shape != rec.eeg.shape or not (
+                np.array_equal(alt.trial_ids, rec.trial_ids)
+                and np.array_equal(alt.labels, rec.labels)):
+            what = "is missing" if alt is None else (
+                "has no EEG" if alt.eeg is None else
+                f"has {alt.eeg.shape} windows x channels x bands and "
+                f"{len(np.unique(alt.trial_ids))} trials, the classifiers' features "
+                f"{rec.eeg.shape} and {len(np.unique(rec.trial_ids))}")
+            raise ValueError(f"{rec!r}: its {feature} features (pretraining corpus) {what}; "
+                             "they must hold the same windows and trials")
+        train = split_recording(dataclasses.replace(alt, eye=None), n_train_trials)[0]
+        check_recording_finite(train, "eeg", part=f"training trials ({feature})")
+        parts.append(train)
+    return parts
 
 
 def member_seeds(random_state, ensemble):
@@ -651,6 +744,7 @@ def run_protocol(
     n_labels_per="trial",
     mask_ratios=(0.3, 0.5, 0.7),
     pretrain_mask_ratio=None,
+    pretrain_feature=None,
     pretrain_epochs=None,
     finetune_epochs=None,
     pretrain_batch_size=None,
@@ -727,6 +821,12 @@ def run_protocol(
         Mask ratios of Table 4.
     pretrain_mask_ratio : float | None
         Mask ratio of self-supervised pretraining (``None``: the recipe's).
+    pretrain_feature : ``"de_LDS"`` | ``"de_movingAve"`` | None
+        EEG feature family of the pretraining corpus (the training parts of
+        the recordings, :func:`pretraining_parts`); the classifiers always
+        see ``de_LDS``. ``None``: the recipe's. SEED-V files hold one DE
+        family: there the recipe's setting is ignored (logged) and another
+        value is an error.
     pretrain_epochs, finetune_epochs : int | None
         Epochs of pretraining and maximum epochs of every fine-tuning
         (``None``: the recipe's). With the default recipe every classifier
@@ -853,6 +953,7 @@ def run_protocol(
     dataset = recs[0].dataset
     if ensemble is None:
         ensemble = DEFAULT_ENSEMBLE[dataset]
+    pretrain_feature = resolve_pretrain_feature(pretrain_feature, dataset, recipe)
     seeds = member_seeds(random_state, ensemble)
     has_eye = all(r.eye is not None for r in recs)
     has_eeg = all(r.eeg is not None for r in recs)
@@ -868,6 +969,12 @@ def run_protocol(
         for part, name in ((train, "training trials"), (test, "test trials")):
             for modality in ("eeg", "eye") if needs_eye else ("eeg",):
                 check_recording_finite(part, modality, part=name, fill_eye=fill_eye)
+    pre_eeg = None  # the EEG pretraining corpus when its features are not the classifiers'
+    if pretrain_feature is not None and any(
+            spec.pretrained and spec.kind in ("eeg", "concat", "attention")
+            for *_, spec in rows):
+        pre_eeg = pretraining_parts(root, recs, n_train_trials, feature=pretrain_feature,
+                                    allow_partial=allow_partial)
     if out_dir is not None:  # created once the data are known to be readable
         out_dir.mkdir(parents=True, exist_ok=True)
     logger.info(
@@ -881,14 +988,15 @@ def run_protocol(
     settings = {k: repr(v) for k, v in dict(
         dataset=dataset, n_train_trials=[len(np.unique(tr.trial_ids)) for tr, _ in splits],
         n_labels=n_labels, n_labels_per=n_labels_per, mask_ratios=mask_ratios,
-        pretrain_mask_ratio=pretrain_mask_ratio, pretrain_epochs=pretrain_epochs,
+        pretrain_mask_ratio=pretrain_mask_ratio, pretrain_feature=pretrain_feature,
+        pretrain_epochs=pretrain_epochs,
         finetune_epochs=finetune_epochs, pretrain_batch_size=pretrain_batch_size,
         batch_size=batch_size, model_kwargs=model_kwargs, eye_model_kwargs=eye_model_kwargs,
         fusion_dim=fusion_dim, patience=patience, pretrain_kwargs=pretrain_kwargs,
         classifier_kwargs=classifier_kwargs, ensemble=ensemble, svm_kernel=svm_kernel,
         svm_C=svm_C,
         fill_eye=fill_eye, random_state=random_state).items()}
-    settings["data"] = _data_hash(recs)
+    settings["data"] = _data_hash(recs + (pre_eeg or []))
     sidecar = None if out_dir is None else out_dir / "results_settings.json"
     if overwrite and out_dir is not None and distributed.is_main_process():
         # the results of the earlier run go before its settings are replaced: an interrupted
@@ -934,7 +1042,8 @@ def run_protocol(
             results_done["pretrain", modality, k] = load_model(fname)
             logger.info(f"Loaded the pretrained {modality} extractor from {fname}")
             continue
-        tasks.append(_Task(("pretrain", modality, k), pretrain, (train_parts,), dict(
+        corpus = pre_eeg if modality == "eeg" and pre_eeg is not None else train_parts
+        tasks.append(_Task(("pretrain", modality, k), pretrain, (corpus,), dict(
             modality=modality, mask_ratio=pretrain_mask_ratio, n_epochs=pretrain_epochs,
             batch_size=pretrain_batch_size,
             model_kwargs=model_kwargs if modality == "eeg" else eye_model_kwargs,

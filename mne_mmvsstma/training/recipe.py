@@ -23,6 +23,10 @@ CPU_ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=
 PAPER_ARCH = dict(emb_dim=16, n_layers=6, n_decoder_layers=6, n_heads=6, head_dim=16,
                   pool="channels")
 
+#: EEG feature families a pretraining corpus can be read from (SEED and SEED-IV files hold
+#: both smoothings of the differential entropy; the classifiers always see de_LDS)
+PRETRAIN_FEATURES = ("de_LDS", "de_movingAve")
+
 RECIPES = {
     "default": dict(
         model_kwargs=CPU_ARCH,
@@ -31,6 +35,7 @@ RECIPES = {
         pretrain_lr=1e-3,
         pretrain_batch_size=64,
         whitening=1.0,
+        pretrain_feature=None,  # the EEG features of the classifiers (de_LDS)
         finetune_epochs=0,  # the linear probe alone
         finetune_lr=1e-3,
         probe_C=1.0,
@@ -43,6 +48,7 @@ RECIPES = {
         pretrain_lr=1.5e-4,
         pretrain_batch_size=64,
         whitening=None,
+        pretrain_feature=None,  # the EEG features of the classifiers (de_LDS)
         finetune_epochs=100,  # end to end, early stopping on held-out training trials
         finetune_lr=1e-3,
         probe_C=None,  # the classification layer starts at random, as in the paper
@@ -66,8 +72,10 @@ def get_recipe(recipe="default"):
     settings : dict
         ``model_kwargs``, ``pretrain_epochs``, ``pretrain_mask_ratio``,
         ``pretrain_lr``, ``pretrain_batch_size``, ``whitening``,
-        ``finetune_epochs``, ``finetune_lr``, ``probe_C`` and ``ensemble``
-        (a copy: changing it changes no default).
+        ``pretrain_feature`` (the EEG feature family of the pretraining
+        corpus, ``None``: the classifiers' ``de_LDS``; see
+        :func:`~mne_mmvsstma.protocol.run_protocol`), ``finetune_epochs``,
+        ``finetune_lr``, ``probe_C`` and ``ensemble`` (a copy: changing it changes no default).
     """
     check_option("recipe", recipe, tuple(RECIPES))
     return copy.deepcopy(RECIPES[recipe])
