@@ -216,7 +216,7 @@ SIZE_KEYS = ("emb_dim", "n_layers", "n_heads", "head_dim")
 
 def _size(name):
     """The encoder sizes (``SIZE_KEYS``) of a ``--model-size``."""
-    from .training.estimators import Pretrainer
+    from .training.pretrainer import Pretrainer
 
     defaults = Pretrainer().get_params()
     return {k: MODEL_SIZES[name].get(k, defaults[k]) for k in SIZE_KEYS}

@@ -19,6 +19,9 @@ from . import (
     distributed,
     recipe,
 )
+from ._data import (
+    TrialSplit,
+)
 from .api import (
     evaluate,
     finetune,
@@ -34,8 +37,9 @@ from .checkpoint import (
     load_model,
     save_model,
 )
-from .estimators import (
+from .classifier import (
     EmotionClassifier,
+)
+from .pretrainer import (
     Pretrainer,
-    TrialSplit,
 )

@@ -160,7 +160,7 @@ def _device(device):
 
 
 def _arch_kwargs(model_kwargs, *, decoder=True):
-    from .estimators import ARCH_PARAMS
+    from ._base import ARCH_PARAMS
 
     out = {}
     for key, value in (model_kwargs or {}).items():
@@ -193,7 +193,7 @@ def _pretrained_arch(pretrained, model_kwargs, *, modality, fusion):
     encoders that are not pretrained.
     """
     from ..models import MVSSTMA
-    from .estimators import Pretrainer
+    from .pretrainer import Pretrainer
 
     def net_of(obj):
         if isinstance(obj, Pretrainer) and hasattr(obj, "module_"):
@@ -300,7 +300,7 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64,
         The fitted estimator; pass it to :func:`finetune` or to
         :class:`~mne_mmvsstma.EmotionClassifier` (``pretrained=``).
     """
-    from .estimators import Pretrainer
+    from .pretrainer import Pretrainer
 
     check_option("modality", modality, ("eeg", "eye"))
     _check_epochs(n_epochs, minimum=1)
@@ -347,7 +347,8 @@ def _select_labeled(n, trial_ids, n_labels, per):
 
 def _finetune_start(model, modality, fusion):
     """(modality, pretrained) of the estimator from the ``model`` argument."""
-    from .estimators import EmotionClassifier, Pretrainer
+    from .classifier import EmotionClassifier
+    from .pretrainer import Pretrainer
 
     if isinstance(model, EmotionClassifier):
         model = model.module_
@@ -446,7 +447,8 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
         network takes them (Epochs of the same channels in another order
         are reordered by name, other channels are refused).
     """
-    from .estimators import EmotionClassifier, TrialSplit
+    from ._data import TrialSplit
+    from .classifier import EmotionClassifier
 
     check_int(batch_size, "batch_size")
     if fusion is not None:
@@ -505,7 +507,7 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
 
 
 def _check_fitted(model):
-    from .estimators import EmotionClassifier
+    from .classifier import EmotionClassifier
 
     if not isinstance(model, EmotionClassifier) or not hasattr(model, "module_"):
         raise TypeError(f"model must be a fitted EmotionClassifier (see finetune), got "

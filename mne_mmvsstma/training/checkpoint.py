@@ -49,8 +49,8 @@ _ALLOWED_CLASSES = {
     "BandScaler": "mne_mmvsstma.features",
     "EyeRescaler": "mne_mmvsstma.features",
     "RobustEyeScaler": "mne_mmvsstma.features",
-    "Pretrainer": "mne_mmvsstma.training.estimators",
-    "EmotionClassifier": "mne_mmvsstma.training.estimators",
+    "Pretrainer": "mne_mmvsstma.training.pretrainer",
+    "EmotionClassifier": "mne_mmvsstma.training.classifier",
 }
 # fitted attributes stored with an estimator
 MODEL_ATTRS = ("classes_inferred_", "input_shape_", "input_shapes_", "input_stats_", "dataset_",

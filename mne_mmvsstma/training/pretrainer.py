@@ -1,0 +1,362 @@
+"""Self-supervised pretraining: :class:`Pretrainer`, a scikit-learn estimator on skorch.
+
+Masked channel reconstruction with an :class:`~mne_mmvsstma.models.MVSSTMA`
+encoder-decoder; the fitted Pretrainer (or its network) is the starting point of
+:class:`~mne_mmvsstma.training.EmotionClassifier`.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.utils import to_tensor
+
+from ..features._inputs import MODALITIES, check_windows
+from ..features.normalize import make_scaler
+from ..utils import check_option, logger
+from ._base import ARCH_PARAMS, _MVSSTMANet, _resolve_device
+from .probe import _zca_whitening
+
+
+class Pretrainer(_MVSSTMANet, NeuralNet):
+    """Self-supervised MV-SSTMA pretraining by masked channel reconstruction (no labels).
+
+    ``fit(X)`` trains an :class:`~mne_mmvsstma.models.MVSSTMA` encoder-decoder
+    to reconstruct a random ``mask_ratio`` of the channels (eye features) of
+    every window from the visible ones; ``transform(X)`` returns the encoder's
+    features. The fitted network is ``module_`` and its encoder part
+    ``encoder_`` (a copy without decoder); pass the fitted Pretrainer to
+    :class:`EmotionClassifier` (``pretrained=``).
+
+    Parameters
+    ----------
+    modality : ``"eeg"`` | ``"eye"``
+        EEG DE windows ``(N, C, T, F)`` or eye-movement windows
+        ``(N, n_eye, T, 1)``.
+    mask_ratio : float
+        Fraction of channels masked and reconstructed (the default recipe's
+        0.7; 0.3 in the paper).
+    emb_dim, n_layers, n_decoder_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
+        :class:`~mne_mmvsstma.models.MVSSTMA` architecture (by default the
+        recipe's 1 + 1 hybrid blocks with one head of width 16, which a CPU
+        affords; the paper's 6 + 6 blocks and 6 heads are
+        ``pretrainer_params("paper")``, see Notes; features: the mean over the
+        window of every channel, which the accuracy benchmark chose over the
+        mean of all tokens and the flattened tokens).
+    scale : bool
+        Fit a :class:`~mne_mmvsstma.features.BandScaler` (EEG) or an eye
+        scaler (``eye_scaling``) on ``X`` and apply it in ``fit`` and
+        ``transform`` (``scalers_``). ``False`` for data scaled beforehand
+        (e.g. per recording).
+    eye_scaling : ``"robust"`` | ``"minmax"``
+        Eye scaler: :class:`~mne_mmvsstma.features.RobustEyeScaler` (log of
+        heavy-tailed features, median / IQR, clipped; the default, because
+        real eye features have p99 up to 300 times the median) or the paper's
+        :class:`~mne_mmvsstma.features.EyeRescaler` to 10..100.
+    whitening : float | None
+        After training, learn a whitening of the encoder's features from the
+        (unlabeled) training windows: ZCA with shrinkage, eigenvalues plus
+        ``whitening`` times their mean (``whitening_``). A linear probe of
+        :class:`EmotionClassifier` on this Pretrainer's encoder applies it, so
+        that directions in which windows vary most over all the pretraining
+        recordings (trial-to-trial shifts, unrelated to emotion) weigh less.
+        Computed when the features have at most 4096 dimensions
+        (``pool="channels"`` or ``"mean"``). ``None``: none.
+    lr, max_epochs, batch_size, optimizer, optimizer__weight_decay
+        skorch training parameters (AdamW; the default recipe's lr 1e-3 for 3
+        epochs over a session's training trials; the paper's 1.5e-4 for 100
+        epochs). ``batch_size`` is the global batch of a multi-process run.
+        ``max_epochs=0`` fits the scalers and initialises the network without
+        training it (an untrained baseline, logged as a warning);
+        :func:`~mne_mmvsstma.training.pretrain` and the command line refuse 0
+        epochs.
+    train_split : TrialSplit | callable | None
+        Validation split (``None``: none, the paper's setting). With
+        :class:`TrialSplit`, pass ``groups`` to ``fit``.
+    patience : int | None
+        Early-stopping patience on the validation loss (needs ``train_split``).
+    grad_clip : float | None
+        Maximum gradient norm (:class:`~skorch.callbacks.GradientNormClipping`).
+    lr_schedule : None | ``"cosine"``
+        ``"cosine"``: linear warmup over ``warmup_epochs``, then cosine decay.
+    warmup_epochs : int
+        Warmup epochs of the cosine schedule.
+    checkpoint_dir : path-like | None
+        Folder of the training checkpoint (``pretrain_<modality>.pt``),
+        written after every epoch.
+    resume : bool
+        Continue from the checkpoint (same data and settings; ``max_epochs``
+        may be larger), see :class:`~mne_mmvsstma.training.callbacks.ExactResume`.
+    amp : ``"auto"`` | bool
+        bfloat16 autocast on CUDA (never on CPU).
+    random_state : int | numpy.random.Generator | None
+        Seed of the weights, masks, dropout and window order (as everywhere in
+        the package: an int for reproducible fits; a Generator is drawn once
+        per fit; ``None`` fresh entropy).
+    device : str
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"`` or ``"auto"`` (CUDA when available).
+    callbacks : list | None
+        Extra skorch callbacks.
+    verbose : int
+        skorch's print log and a progress bar when > 0.
+    **kwargs
+        Other :class:`skorch.NeuralNet` parameters (``compile=True``,
+        ``iterator_valid__batch_size``: windows per prediction batch, by
+        default 64 on CPU and 256 on other devices; ``optimizer__betas``...).
+
+    Attributes
+    ----------
+    module_ : MVSSTMA
+        The fitted encoder-decoder.
+    encoder_ : MVSSTMA
+        Its encoder (no decoder, no head), e.g. for feature extraction.
+    scalers_ : dict
+        ``{"eeg": scaler | None, "eye": scaler | None}``.
+    history : skorch.history.History
+        Per-epoch ``train_loss`` (masked MSE), ``valid_loss``, ``dur``.
+
+    Notes
+    -----
+    The defaults are the package's recipe, chosen on real SEED-IV features
+    (``benchmarks/real_accuracy.py``, :ref:`recipe`;
+    :func:`~mne_mmvsstma.training.recipe.get_recipe`). The paper's
+    hyperparameters are one argument away::
+
+        from mne_mmvsstma.training.recipe import pretrainer_params
+
+        Pretrainer(**pretrainer_params("paper"))
+    """
+
+    def __init__(
+        self,
+        modality="eeg",
+        mask_ratio=0.7,
+        *,
+        emb_dim=16,
+        n_layers=1,
+        n_decoder_layers=1,
+        n_heads=1,
+        head_dim=16,
+        drop_prob=0.1,
+        pool="channels",
+        kernel_sizes=(7, 5, 3),
+        scale=True,
+        eye_scaling="robust",
+        whitening=1.0,
+        lr=1e-3,
+        max_epochs=3,
+        batch_size=64,
+        optimizer=torch.optim.AdamW,
+        train_split=None,
+        patience=None,
+        grad_clip=5.0,
+        lr_schedule=None,
+        warmup_epochs=0,
+        checkpoint_dir=None,
+        resume=False,
+        amp="auto",
+        random_state=0,
+        device="cpu",
+        callbacks=None,
+        verbose=0,
+        module=None,
+        criterion=torch.nn.MSELoss,
+        **kwargs,
+    ):
+        kwargs.setdefault("optimizer__weight_decay", 0.01)
+        super().__init__(module, criterion, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
+                         batch_size=batch_size, train_split=train_split, callbacks=callbacks,
+                         device=device, verbose=verbose, **kwargs)
+        self.modality = modality
+        self.mask_ratio = mask_ratio
+        self.emb_dim = emb_dim
+        self.n_layers = n_layers
+        self.n_decoder_layers = n_decoder_layers
+        self.n_heads = n_heads
+        self.head_dim = head_dim
+        self.drop_prob = drop_prob
+        self.pool = pool
+        self.kernel_sizes = kernel_sizes
+        self.eye_scaling = eye_scaling
+        self.whitening = whitening
+        self._init_common(scale=scale, random_state=random_state, patience=patience,
+                          grad_clip=grad_clip, lr_schedule=lr_schedule,
+                          warmup_epochs=warmup_epochs, checkpoint_dir=checkpoint_dir,
+                          resume=resume, amp=amp)
+
+    def __sklearn_clone__(self):
+        """Clones of a fitted Pretrainer keep its weights.
+
+        An :class:`EmotionClassifier` holds its Pretrainer as a parameter, and
+        scikit-learn clones parameters (``GridSearchCV``, ``cross_val_score``);
+        ``fit`` retrains from scratch regardless.
+        """
+        if getattr(self, "initialized_", False) and hasattr(self, "module_"):
+            return copy.deepcopy(self)
+        from sklearn.base import _clone_parametrized
+
+        return _clone_parametrized(self)
+
+    def _checkpoint_name(self):
+        return f"pretrain_{self.modality}.pt"
+
+    def _build_module(self):
+        from ..models import MVSSTMA
+
+        if isinstance(self.module, torch.nn.Module):
+            return copy.deepcopy(self.module)
+        _, n_chans, n_times, n_bands = self.input_shape_
+        net = MVSSTMA(
+            n_outputs=None, n_chans=n_chans, n_times=n_times, n_bands=n_bands,
+            mask_ratio=float(self.mask_ratio), **{k: getattr(self, k) for k in ARCH_PARAMS},
+            **self.get_params_for("module"))
+        net.init_input_scale(*self.input_stats_)
+        return net
+
+    def _train_forward(self, model, X):
+        return model.forward_pretrain(X, mask_ratio=self.mask_ratio)["loss"]
+
+    def infer(self, x, **fit_params):  # noqa: D102
+        x = to_tensor(x, device=self.device)
+        return self.module_.forward_pretrain(x, mask_ratio=self.mask_ratio,
+                                             generator=self.eval_generator_)["loss"]
+
+    def evaluation_step(self, batch, training=False):  # noqa: D102
+        with self._autocast():
+            return super().evaluation_step(batch, training)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The masked reconstruction error returned by the forward pass."""
+        return y_pred
+
+    def _prepare(self, X, *, fit):
+        check_option("modality", self.modality, MODALITIES)
+        X = check_windows(X, "X", self.modality)
+        if fit:
+            if not 0.0 < float(self.mask_ratio) < 1.0:
+                raise ValueError(f"mask_ratio must be in (0, 1) for pretraining, "
+                                 f"got {self.mask_ratio!r}")
+            if len(X) < 2:
+                raise ValueError(f"Pretrainer needs at least 2 windows, got {len(X)}")
+            scaler = (make_scaler(self.modality, self.eye_scaling).fit(X) if self.scale
+                      else None)
+            self.scalers_ = {"eeg": None, "eye": None, self.modality: scaler}
+        else:
+            self.check_is_fitted()
+            if X.shape[1:] != tuple(self.input_shape_[1:]):
+                raise ValueError(f"X windows have shape {X.shape[1:]} but the Pretrainer was "
+                                 f"fitted on {tuple(self.input_shape_[1:])}")
+        scaler = self.scalers_[self.modality]
+        if scaler is not None:
+            X = np.asarray(scaler.transform(X), dtype=np.float32)
+        return X
+
+    def fit(self, X, y=None, groups=None):
+        """Pretrain on unlabeled windows.
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, C, T, F) | (N, n_eye, T, 1)
+            Windows of the estimator's modality (training data only).
+        y : None
+            Ignored (self-supervised).
+        groups : array-like, shape (N,) | None
+            Trial id of every window (for a :class:`TrialSplit` validation).
+
+        Returns
+        -------
+        self : Pretrainer
+        """
+        if self.warm_start and self._is_fitted():
+            return self.partial_fit(X, groups=groups)
+        self._check_params(min_epochs=0)
+        if self.max_epochs == 0:
+            logger.warning("Pretrainer: max_epochs=0 initialises the network without training "
+                           "it (an untrained baseline)")
+        X = self._prepare(X, fit=True)
+        self.input_shape_ = X.shape
+        axes = (0, 1, 2)
+        self.input_stats_ = (X.mean(axis=axes, dtype=np.float64),
+                             X.std(axis=axes, dtype=np.float64))
+        self.y_fit_ = None
+        self._log(f"Pretraining the {self.modality.upper()} extractor on {len(X)} windows "
+                    f"{X.shape[1:]} (mask ratio {self.mask_ratio}, {self.max_epochs} epochs, "
+                    f"device {_resolve_device(self.device)})")
+        return self._fit_seeded(X, None, groups, {"kind": "pretrain"})
+
+    def _continuation_data(self, X, y, classes):
+        self.y_fit_ = None
+        return self._prepare(X, fit=False), None
+
+    def _after_training(self, X):
+        self.whitening_ = self._learn_whitening(X)
+
+    def _learn_whitening(self, X):
+        """``(mean, W)`` of the ZCA whitening of the encoder features of ``X``, or None."""
+        shrink = self.whitening
+        if shrink is None:
+            return None
+        dim = self.module_.feature_dim
+        if dim > 4096:
+            logger.info(f"Pretrainer: no feature whitening for {dim}-dimensional features "
+                        "(pool='flatten'); use pool='channels'")
+            return None
+        feats = self._predict_batches(X, lambda m, x: m(x, return_features=True))
+        return _zca_whitening(feats, shrink)
+
+    def transform(self, X):
+        """Encoder features of ``X`` (all channels visible).
+
+        Parameters
+        ----------
+        X : ndarray, shape (N, C, T, F) | (N, n_eye, T, 1)
+
+        Returns
+        -------
+        features : ndarray, shape (N, feature_dim)
+        """
+        X = self._prepare(X, fit=False)
+        return self._predict_batches(X, lambda m, x: m(x, return_features=True))
+
+    def score(self, X, y=None):
+        """Negative masked reconstruction error on ``X`` (fixed masks; higher is better)."""
+        X = self._prepare(X, fit=False)
+        # every window carries the loss of its batch: their mean weighs batches by size
+        losses = self._predict_batches(X, lambda m, x: self.infer(x).float().expand(len(x)))
+        return -float(losses.mean(dtype=np.float64))
+
+    @property
+    def encoder_(self):
+        """The fitted encoder (a copy without decoder and head)."""
+        from ..models import MVSSTMA
+
+        self.check_is_fitted()
+        return MVSSTMA.from_pretrained(self.module_, None)
+
+
+# ---------------------------------------------------------------------------
+# EmotionClassifier
+
+
+def _pretrained_module(obj, modality, where="pretrained"):
+    """The MVSSTMA of a fitted Pretrainer / an MVSSTMA, checked against ``modality``."""
+    from ..models import MVSSTMA
+
+    if isinstance(obj, Pretrainer):
+        if not hasattr(obj, "module_"):
+            raise ValueError(f"{where}: the Pretrainer is not fitted")
+        if obj.modality != modality:
+            raise ValueError(f"{where}: the Pretrainer was trained on {obj.modality!r} "
+                             f"features but {modality!r} is needed")
+        return obj.module_
+    if isinstance(obj, MVSSTMA):
+        src = getattr(obj, "modality_", None)
+        if src is not None and src != modality:
+            raise ValueError(f"{where}: the model was pretrained on {src!r} features but "
+                             f"{modality!r} is needed")
+        return obj
+    raise TypeError(f"{where} must be a fitted Pretrainer or an MVSSTMA, got "
+                    f"{type(obj).__name__}")
