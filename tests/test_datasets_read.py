@@ -11,11 +11,9 @@ from mne_mmvsstma.datasets import (
     read_features,
     read_seed_features,
     read_seed_iv_features,
-    simulate_seed,
-    simulate_seed_iv,
-    simulate_seed_v,
 )
 from mne_mmvsstma.datasets import seed_v as seed_v_module
+from mne_mmvsstma.simulation import simulate_seed, simulate_seed_iv, simulate_seed_v
 
 
 @pytest.fixture(scope="module")

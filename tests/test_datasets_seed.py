@@ -17,9 +17,9 @@ from mne_mmvsstma.datasets import (
     read_epochs_seed,
     read_raw_seed,
     read_seed_features,
-    simulate_seed,
 )
 from mne_mmvsstma.datasets.seed import ASYMMETRY_PAIRS, CAUDALITY_PAIRS
+from mne_mmvsstma.simulation import simulate_seed
 
 N_TRIALS = 3
 N_WIN = 4  # 1-s windows

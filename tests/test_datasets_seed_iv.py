@@ -17,13 +17,13 @@ from mne_mmvsstma.datasets import (
     SEED_IV_EVENT_ID,
     SEED_IV_LABELS,
     SEED_IV_N_WINDOWS,
-    fill_eye_nan,
     read_epochs_seed_iv,
     read_raw_seed_iv,
     read_seed_iv_features,
-    simulate_seed_iv,
 )
 from mne_mmvsstma.datasets._io import find_subject_files
+from mne_mmvsstma.features import fill_eye_nan
+from mne_mmvsstma.simulation import simulate_seed_iv
 
 N_TRIALS = 5
 N_WIN = 3

@@ -685,5 +685,6 @@ def test_public_names():
         "seed_v_trial_times",
     ):
         assert getattr(datasets, name) is getattr(sv, name)
-    # the simulator lives in mne_mmvsstma.simulation and stays importable from datasets
-    assert datasets.simulate_seed_v is simulate_seed_v
+    # the simulator lives in mne_mmvsstma.simulation; the old name still works, deprecated
+    with pytest.warns(FutureWarning, match="mne_mmvsstma.simulation.simulate_seed_v"):
+        assert datasets.simulate_seed_v is simulate_seed_v

@@ -78,7 +78,7 @@ def test_two_processes_on_different_shards_stay_in_sync(tmp_path):
 
 @pytest.mark.slow
 def test_torchrun_runs_the_command_line(tmp_path):
-    from mne_mmvsstma.datasets import simulate_seed_iv
+    from mne_mmvsstma.simulation import simulate_seed_iv
     from mne_mmvsstma.training import load_model
 
     root = simulate_seed_iv(tmp_path / "root", n_subjects=1, sessions=(1,), n_windows=6,

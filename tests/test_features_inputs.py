@@ -5,12 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mne_mmvsstma.datasets import (  # noqa: E402
-    read_epochs_seed_iv,
-    read_seed_iv_features,
-    simulate_seed_iv,
-)
+from mne_mmvsstma.datasets import read_epochs_seed_iv, read_seed_iv_features  # noqa: E402
 from mne_mmvsstma.features._inputs import as_inputs  # noqa: E402
+from mne_mmvsstma.simulation import simulate_seed_iv  # noqa: E402
 from mne_mmvsstma.training import evaluate, finetune, pretrain  # noqa: E402
 
 TINY = dict(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=8)

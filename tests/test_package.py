@@ -55,3 +55,60 @@ def test_from_import_pretrain():
 
     assert callable(pretrain)
     assert pretrain.__doc__
+
+
+def test_datasets_imports_neither_simulation_nor_features(tmp_path):
+    """The read-only datasets room: its names and readers load no writer and no feature code."""
+    from mne_mmvsstma.simulation import simulate_seed, simulate_seed_iv, simulate_seed_v
+
+    roots = {
+        "iv": simulate_seed_iv(tmp_path / "iv", n_subjects=1, sessions=(1,), n_trials=2,
+                               n_windows=2, verbose="error"),
+        "seed": simulate_seed(tmp_path / "seed", n_subjects=1, n_trials=2, n_windows=2,
+                              verbose="error"),
+        "v": simulate_seed_v(tmp_path / "v", n_subjects=1, verbose="error"),
+    }
+    code = f"""
+import sys
+from pathlib import Path
+import mne_mmvsstma.datasets as ds
+roots = {{k: Path(v) for k, v in {({k: str(v) for k, v in roots.items()})!r}.items()}}
+for name in ds.__all__:
+    getattr(ds, name)
+for root in roots.values():
+    assert ds.read_features(root, allow_partial=True, verbose="error")
+ds.read_epochs_seed_iv(next((roots["iv"] / "eeg_raw_data" / "1").glob("*.mat")),
+                       allow_partial=True, verbose="error")
+ds.read_raw_seed(next((roots["seed"] / "Preprocessed_EEG").glob("1_*.mat")),
+                 allow_partial=True, verbose="error")
+ds.read_raw_seed_v(next((roots["v"] / "EEG_raw").glob("*.cnt")),
+                   trial_times=ds.seed_v_trial_times(1, 0.01), verbose="error")
+print(sorted(m for m in sys.modules if m.startswith("mne_mmvsstma.")))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    loaded = out.stdout.strip()
+    assert "mne_mmvsstma.datasets.seed_v" in loaded  # the readers did run
+    assert "mne_mmvsstma.simulation" not in loaded
+    assert "mne_mmvsstma.features" not in loaded
+
+
+@pytest.mark.parametrize("name, home", [
+    ("simulate_seed", "simulation"),
+    ("simulate_seed_iv", "simulation"),
+    ("simulate_seed_v", "simulation"),
+    ("fill_eye_nan", "features"),
+])
+def test_datasets_moved_names_warn_and_forward(name, home):
+    from mne_mmvsstma import datasets
+
+    new = getattr(importlib.import_module(f"mne_mmvsstma.{home}"), name)
+    match = rf"mne_mmvsstma\.datasets\.{name} is deprecated.*mne_mmvsstma\.{home}\.{name}"
+    with pytest.warns(FutureWarning, match=match):
+        old = getattr(datasets, name)
+    assert old is new
+    with pytest.warns(FutureWarning, match=match):
+        exec(f"from mne_mmvsstma.datasets import {name} as old_import", {})
+    assert name not in datasets.__all__ and name not in dir(datasets)
+    with pytest.raises(AttributeError, match="nope"):
+        datasets.nope  # noqa: B018

@@ -58,7 +58,7 @@ def fitted():
 
 @pytest.fixture(scope="module")
 def seed_iv_root(tmp_path_factory):
-    from mne_mmvsstma.datasets import simulate_seed_iv
+    from mne_mmvsstma.simulation import simulate_seed_iv
 
     root = tmp_path_factory.mktemp("SEED-IV")
     return simulate_seed_iv(root, n_subjects=2, sessions=(1,), n_trials=12, n_windows=3,

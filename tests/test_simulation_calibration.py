@@ -28,12 +28,10 @@ from mne_mmvsstma.datasets import (
     read_seed_iv_features,
     read_seed_v_features,
     seed_v_trial_times,
-    simulate_seed,
-    simulate_seed_iv,
-    simulate_seed_v,
 )
 from mne_mmvsstma.features import compute_de
 from mne_mmvsstma.features.smoothing import smooth_lds
+from mne_mmvsstma.simulation import simulate_seed, simulate_seed_iv, simulate_seed_v
 
 # real SEED-IV eye quantiles (p1, median, p99), 1-based rows as in SPEC
 EYE_TARGETS = {

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mne_mmvsstma.datasets import simulate_seed_iv  # noqa: E402
 from mne_mmvsstma.protocol import run_protocol, split_recording, svm_baseline  # noqa: E402
 from mne_mmvsstma.protocol.report import format_summary, summarize  # noqa: E402
 from mne_mmvsstma.protocol.runner import read_recordings  # noqa: E402
+from mne_mmvsstma.simulation import simulate_seed_iv  # noqa: E402
 
 TINY = dict(emb_dim=8, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=8)
 # 12 trials x 4 windows; the first 8 trials (all 4 classes) train, the last 4 test
@@ -245,7 +245,7 @@ def test_run_tasks_starts_each_fit_when_its_extractors_are_ready():
 @pytest.mark.parametrize("dataset, members", [("SEED-IV", 3), ("SEED", 5)])
 def test_run_protocol_default_ensemble(dataset, members, seed_iv_root, tmp_path):
     """ensemble=None takes the dataset's recipe (SEED: five members, SEED-IV: three)."""
-    from mne_mmvsstma.datasets import simulate_seed
+    from mne_mmvsstma.simulation import simulate_seed
 
     root = seed_iv_root if dataset == "SEED-IV" else simulate_seed(
         tmp_path / "SEED", n_subjects=1, n_trials=6, n_windows=3, raw=False, verbose=False)

@@ -12,7 +12,6 @@ __all__ = [
     "SEED_V_LABELS",
     "SEED_V_TRIAL_TIMES",
     "detect_dataset",
-    "fill_eye_nan",
     "natural_key",
     "read_epochs_seed",
     "read_epochs_seed_iv",
@@ -25,17 +24,8 @@ __all__ = [
     "read_seed_iv_features",
     "read_seed_v_features",
     "seed_v_trial_times",
-    "simulate_seed",
-    "simulate_seed_iv",
-    "simulate_seed_v",
 ]
 
-from ._aliases import (
-    fill_eye_nan,
-    simulate_seed,
-    simulate_seed_iv,
-    simulate_seed_v,
-)
 from ._base import (
     FeatureRecording,
     natural_key,

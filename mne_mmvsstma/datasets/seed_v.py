@@ -120,8 +120,9 @@ def seed_v_trial_times(session, time_scale=1.0, *, n_trials=15, min_seconds=8):
     gap is the 30 s before trial 1) is multiplied by ``time_scale`` and
     rounded to whole seconds, durations are kept ``>= min_seconds`` and gaps
     ``>= 1`` s, and the table is rebuilt cumulatively (trials stay ordered and
-    disjoint). :func:`simulate_seed_v` writes recordings that follow this
-    table, so pass it to the readers as ``trial_times``.
+    disjoint). :func:`~mne_mmvsstma.simulation.simulate_seed_v` writes
+    recordings that follow this table, so pass it to the readers as
+    ``trial_times``.
 
     Parameters
     ----------
@@ -313,7 +314,7 @@ def read_raw_seed_v(
         :data:`SEED_V_TRIAL_TIMES` of the session; a dict maps session ->
         table. Tables may list only the first ``n_trials`` trials. Use
         :func:`seed_v_trial_times` for folders written by
-        :func:`simulate_seed_v` with ``time_scale != 1``.
+        :func:`~mne_mmvsstma.simulation.simulate_seed_v` with ``time_scale != 1``.
     sfreq : float | None
         Output sampling frequency (Hz); ``None`` keeps the file's rate.
     expected_sfreq : float
