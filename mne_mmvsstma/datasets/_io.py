@@ -3,6 +3,10 @@
 * :func:`load_mat` / :func:`list_mat_variables`: read MATLAB files with
   :func:`scipy.io.loadmat` and turn every low-level failure (truncated,
   corrupt, HDF5/v7.3) into an error that names the file and the problem.
+  Each file read is checked for completeness once: a feature file's data
+  elements are walked once, to check that the file is whole and to name its
+  variables (:func:`list_mat_variables`); then only the wanted variables are
+  loaded (``load_mat(..., check=False)``).
 * :func:`find_session_folders` / :func:`find_subject_files`: discover
   recordings by parsing folder and file names (never by listing order), with
   natural sort (``'10_x'`` after ``'9_x'``).
@@ -80,7 +84,13 @@ def _check_file(fname, what: str) -> Path:
 SIMULATED_MARKER = ".mne_mmvsstma_simulated.json"
 
 _MAT5_HEADER = 128
-_MI_COMPRESSED = 15
+_MI_INT8, _MI_INT32, _MI_UINT32, _MI_MATRIX, _MI_COMPRESSED = 1, 5, 6, 14, 15
+_MX_CHAR, _MX_UINT64 = 4, 15  # classes cell (1) .. uint64 (15) have dims and a name
+#: bytes read of an element for its matrix header (tag, array flags, dimensions,
+#: name): enough in all but exotic files (which fall back to scipy's listing)
+_HEAD_BYTES = 512
+#: compressed bytes of an element that scipy's listing decompresses (and so checks)
+_ZLIB_BLOCK = 131072
 
 
 def check_mat_complete(fname: Path) -> None:
@@ -92,14 +102,30 @@ def check_mat_complete(fname: Path) -> None:
     reader skips silently (fewer variables). Other files (v4, v7.3/HDF5) are
     left to the reader.
     """
+    _walk_mat5(fname, list_variables=False)
+
+
+def _walk_mat5(fname: Path, *, list_variables: bool) -> dict[str, tuple] | None:
+    """Walk the data elements of a MATLAB 5 file once: completeness and variables.
+
+    Raises the errors of :func:`check_mat_complete` when the file ends inside
+    an element. With ``list_variables``, also returns ``{name: shape}`` of the
+    variables (as :func:`scipy.io.whosmat` gives them) from the matrix header
+    at the start of each element; ``None`` when the file is not MATLAB 5 or
+    an element is not a variable this walk can name (scipy then lists it and
+    raises its own errors for damaged headers).
+    """
     size = fname.stat().st_size
     with open(fname, "rb") as fid:
         header = fid.read(_MAT5_HEADER)
         if len(header) < _MAT5_HEADER or not header.startswith(b"MATLAB 5.0"):
-            return
+            return None
         endian = {b"IM": "<", b"MI": ">"}.get(header[126:128])
         if endian is None:
-            return
+            return None
+        variables = None
+        if list_variables and struct.unpack(endian + "H", header[124:126])[0] == 0x0100:
+            variables = {}
         pos = _MAT5_HEADER
         while pos < size:
             tag = fid.read(8)
@@ -111,6 +137,7 @@ def check_mat_complete(fname: Path) -> None:
             dtype, nbytes = struct.unpack(endian + "II", tag)
             if dtype >> 16:  # small data element: the data sit in the tag
                 pos += 8
+                variables = None  # not a variable: scipy refuses it
                 continue
             data_end = pos + 8 + nbytes
             if data_end > size:
@@ -119,9 +146,69 @@ def check_mat_complete(fname: Path) -> None:
                     f"{nbytes} bytes but the file ends {size - pos - 8} bytes after its tag "
                     "(the file was probably cut off while copying)"
                 )
+            if variables is not None:
+                named = _variable_of_element(fid, dtype, nbytes, endian)
+                if named is None:
+                    variables = None
+                else:
+                    variables[named[0]] = named[1]
             # uncompressed elements are padded to 8 bytes (the last one may not be)
             pos = data_end if dtype == _MI_COMPRESSED else data_end + (-nbytes % 8)
             fid.seek(pos)
+    return variables
+
+
+def _variable_of_element(fid, dtype: int, nbytes: int, endian: str) -> tuple | None:
+    """``(name, shape)`` of the data element whose tag was just read, else ``None``."""
+    if nbytes == 0:
+        return None
+    if dtype == _MI_MATRIX:
+        return _matrix_name_shape(fid.read(min(nbytes, _HEAD_BYTES)), endian)
+    if dtype != _MI_COMPRESSED:
+        return None
+    # decompress the first block of the element, as scipy's listing does, so that a
+    # damaged stream raises here (through scipy's listing) as it did
+    try:
+        head = zlib.decompressobj().decompress(fid.read(min(nbytes, _ZLIB_BLOCK)))
+    except zlib.error:
+        return None
+    if len(head) < 8 or struct.unpack(endian + "I", head[:4])[0] != _MI_MATRIX:
+        return None
+    return _matrix_name_shape(head[8:], endian)
+
+
+def _matrix_name_shape(data: bytes, endian: str) -> tuple | None:
+    """Name and whosmat shape of a matrix element (data after its tag), else ``None``."""
+
+    def subelement(offset):
+        if offset + 8 > len(data):
+            return None
+        kind, count = struct.unpack(endian + "II", data[offset : offset + 8])
+        if kind >> 16:  # small element: 2-byte count, 2-byte type, 4 data bytes
+            kind, count = kind & 0xFFFF, kind >> 16
+            if count > 4:
+                return None
+            return kind, data[offset + 4 : offset + 4 + count], offset + 8
+        end = offset + 8 + count
+        if end > len(data):
+            return None
+        return kind, data[offset + 8 : end], end + (-count % 8)
+
+    flags = subelement(0)
+    if flags is None or flags[0] != _MI_UINT32 or len(flags[1]) != 8:
+        return None
+    mclass = struct.unpack(endian + "I", flags[1][:4])[0] & 0xFF
+    dims = subelement(flags[2])
+    if not 1 <= mclass <= _MX_UINT64 or dims is None or dims[0] != _MI_INT32 \
+            or len(dims[1]) % 4:
+        return None
+    name = subelement(dims[2])
+    if name is None or name[0] != _MI_INT8:
+        return None
+    shape = struct.unpack(f"{endian}{len(dims[1]) // 4}i", dims[1])
+    if mclass == _MX_CHAR:  # whosmat reads char arrays as strings
+        shape = shape[:-1]
+    return name[1].decode("latin1") or "__function_workspace__", tuple(shape)
 
 
 def simulated_trials(path, dataset: str) -> int | None:
@@ -252,12 +339,15 @@ def list_mat_variables(fname, *, what: str = "MATLAB file") -> dict[str, tuple]:
         Variable names (MATLAB header entries excluded) and their shapes.
     """
     fname = _check_file(fname, what)
-    check_mat_complete(fname)
-    try:
-        info = scipy.io.whosmat(fname)
-    except _READ_ERRORS as err:
-        raise _mat_error(fname, err) from err
-    return {name: tuple(shape) for name, shape, _ in info if not name.startswith("__")}
+    # one walk of the element tags checks completeness and names the variables;
+    # scipy lists the files the walk cannot (v4, v7.3, damaged headers)
+    variables = _walk_mat5(fname, list_variables=True)
+    if variables is None:
+        try:
+            variables = {name: tuple(shape) for name, shape, _ in scipy.io.whosmat(fname)}
+        except _READ_ERRORS as err:
+            raise _mat_error(fname, err) from err
+    return {name: shape for name, shape in variables.items() if not name.startswith("__")}
 
 
 def load_mat(fname, *, variable_names=None, what: str = "MATLAB file",
