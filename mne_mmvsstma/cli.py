@@ -429,7 +429,7 @@ def _setup(args):
 
 
 def _recordings(args, subjects=None, sessions=None, feature=None):
-    from .protocol.runner import read_recordings
+    from .protocol.recordings import read_recordings
 
     return read_recordings(args.root, dataset=args.dataset, subjects=subjects,
                            sessions=sessions, allow_partial=args.allow_partial,
@@ -437,7 +437,7 @@ def _recordings(args, subjects=None, sessions=None, feature=None):
 
 
 def _split(args, rec):
-    from .protocol.runner import split_recording
+    from .protocol.recordings import split_recording
 
     return split_recording(rec, args.train_trials, fill_eye=args.fill_eye)
 
@@ -485,13 +485,13 @@ def cmd_pretrain(args):
     feature = None
     if args.modality == "eeg":  # the recipe's pretraining features, where the files have them
         from .datasets import detect_dataset
-        from .protocol.runner import resolve_pretrain_feature
+        from .protocol.recordings import resolve_pretrain_feature
 
         dataset = args.dataset or detect_dataset(args.root)
         feature = resolve_pretrain_feature(args.feature, dataset, args.recipe)
     recs = _recordings(args, args.subjects, args.sessions, feature=feature)
     if args.all_trials:
-        from .protocol.runner import _fill_eye
+        from .protocol.recordings import _fill_eye
 
         data = _fill_eye(recs, args.fill_eye)
     else:
@@ -562,7 +562,7 @@ def cmd_evaluate(args):
     """Evaluate a saved classifier on one subject-session."""
     import numpy as np
 
-    from .protocol.runner import _fill_eye, subset_recording
+    from .protocol.recordings import _fill_eye, subset_recording
     from .training import evaluate, load_model
     from .training.api import _fitted_trials, _format_trials
 

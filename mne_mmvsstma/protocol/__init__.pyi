@@ -12,14 +12,16 @@ __all__ = [
 from .baselines import (
     svm_baseline,
 )
+from .recordings import (
+    read_recordings,
+    split_recording,
+)
 from .report import (
     format_summary,
+    plot_results,
     summarize,
 )
 from .runner import (
     ProtocolResult,
-    plot_results,
-    read_recordings,
     run_protocol,
-    split_recording,
 )

@@ -12,6 +12,7 @@ display is needed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -333,3 +334,47 @@ def plot_confusion_matrices(matrices, fname, *, class_names=None, title=None):
     fname = Path(fname)
     fig.savefig(fname, dpi=100)
     return fname
+
+
+def plot_results(results, out_dir, *, event_id=None):
+    """Write per-subject bar charts and confusion matrices (PNG) for every table.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Per-fit results (from :func:`run_protocol` or ``results.csv``).
+    out_dir : path-like
+        Folder of the PNG files.
+    event_id : dict | None
+        Emotion name -> label code, to name the confusion-matrix classes.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = []
+    code_to_name = {v: k for k, v in (event_id or {}).items()}
+    for table in dict.fromkeys(results["table"].astype(str)):
+        sub = results[results["table"].astype(str) == table]
+        n_classes = int(sub["n_classes"].max())
+        title = TABLE_TITLES.get(table, f"Table {table}")
+        files.append(plot_subject_bars(sub, out_dir / f"bars_table{table}.png", title=title,
+                                       chance=1.0 / n_classes))
+        matrices, names = {}, None
+        for (model, setting), grp in sub.groupby(["model", "setting"], sort=False):
+            total = None
+            for cm_json, cls_json in zip(grp["confusion_matrix"], grp["classes"]):
+                cm = np.asarray(json.loads(cm_json))
+                classes = json.loads(cls_json)
+                if total is None:
+                    total, names = cm, classes
+                elif cm.shape == total.shape and classes == names:
+                    total = total + cm
+            label = f"{model} | {setting}" if setting else model
+            matrices[label] = total
+        class_names = None if names is None else [str(code_to_name.get(c, c)) for c in names]
+        files.append(plot_confusion_matrices(matrices, out_dir / f"confusion_table{table}.png",
+                                             class_names=class_names, title=title))
+    return files
