@@ -21,13 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+# the recipes and network sizes (no torch import)
+from .training.recipe import MODEL_SIZES, PRETRAIN_FEATURES, RECIPES
+
 DEMO_TABLES = "2,baselines"
-# network sizes; "demo" is the default recipe's (training.recipe.CPU_ARCH)
-MODEL_SIZES = {
-    "paper": dict(emb_dim=16, n_layers=6, n_decoder_layers=6, n_heads=6, head_dim=16),
-    "small": dict(emb_dim=16, n_layers=2, n_decoder_layers=2, n_heads=4, head_dim=8),
-    "demo": dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16),
-}
 RECIPE_HELP = (
     "settings of the options left unset: 'default', the recipe chosen on real SEED-IV "
     "features (benchmarks/real_accuracy.py): the 'demo' network size, 3 pretraining epochs "
@@ -181,8 +178,6 @@ def _add_recording(p):
 
 
 def _add_pretrain_feature(p, flag):
-    from .training.recipe import PRETRAIN_FEATURES, RECIPES
-
     default, paper = (RECIPES[r]["pretrain_feature"] or "de_LDS" for r in ("default", "paper"))
     p.add_argument(flag, choices=PRETRAIN_FEATURES, default=None,
                    help="EEG feature family of the EEG extractor's pretraining corpus (SEED "
@@ -204,10 +199,9 @@ def _option(args, name, key):
 
 
 def _model_kwargs(args):
-    if args.model_size is None:
-        arch = _recipe(args)["model_kwargs"]
-        return {k: v for k, v in arch.items() if k != "pool"}
-    return dict(MODEL_SIZES[args.model_size])
+    size = args.model_size
+    arch = _recipe(args)["model_kwargs"] if size is None else MODEL_SIZES[size]
+    return {k: v for k, v in arch.items() if k != "pool"}
 
 
 # what a --model-size fixes of an encoder
@@ -216,10 +210,7 @@ SIZE_KEYS = ("emb_dim", "n_layers", "n_heads", "head_dim")
 
 def _size(name):
     """The encoder sizes (``SIZE_KEYS``) of a ``--model-size``."""
-    from .training.pretrainer import Pretrainer
-
-    defaults = Pretrainer().get_params()
-    return {k: MODEL_SIZES[name].get(k, defaults[k]) for k in SIZE_KEYS}
+    return {k: MODEL_SIZES[name][k] for k in SIZE_KEYS}
 
 
 def _check_pretrained_size(args, pre, fnames):

@@ -22,6 +22,10 @@ CPU_ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=
                 pool="channels")
 PAPER_ARCH = dict(emb_dim=16, n_layers=6, n_decoder_layers=6, n_heads=6, head_dim=16,
                   pool="channels")
+SMALL_ARCH = dict(emb_dim=16, n_layers=2, n_decoder_layers=2, n_heads=4, head_dim=8,
+                  pool="channels")
+#: the network sizes a command line's ``--model-size`` names
+MODEL_SIZES = {"paper": PAPER_ARCH, "small": SMALL_ARCH, "demo": CPU_ARCH}
 
 #: EEG feature families a pretraining corpus can be read from (SEED and SEED-IV files hold
 #: both smoothings of the differential entropy; the classifiers always see de_LDS)
