@@ -128,3 +128,20 @@ def test_tutorial_uses_public_api(path):
                 and not node.attr.startswith("__"):
             bad.append(f"attribute .{node.attr}")
     assert not bad, f"{path.name} uses non-public names: {bad}"
+
+
+@pytest.mark.parametrize("room", ["training", "protocol"])
+def test_architecture_page_lists_the_modules(room):
+    """The architecture page names every module of training/ and protocol/, and only those."""
+    text = (DOC / "architecture.rst").read_text()
+    block = text.split(f"    {room}/", 1)[1]
+    # the room's lines: up to the next room (a line starting at the block's indent)
+    lines = []
+    for line in block.splitlines()[1:]:
+        if re.match(r"^    \S", line):
+            break
+        lines.append(line)
+    named = set(re.findall(r"\b(\w+)\.py\b", "\n".join(lines)))
+    have = {p.stem for p in (ROOT / "mne_mmvsstma" / room).glob("*.py")}
+    have -= {"__init__", "estimators"}  # the package stub and the old import path
+    assert named == have, f"{room}/: the page names {sorted(named)}, the room has {sorted(have)}"
