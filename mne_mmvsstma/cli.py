@@ -28,7 +28,8 @@ DEMO_TABLES = "2,baselines"
 RECIPE_HELP = (
     "settings of the options left unset: 'default', the recipe chosen on real SEED-IV "
     "features (benchmarks/real_accuracy.py): the 'demo' network size, 3 pretraining epochs "
-    "at mask ratio 0.7 and lr 1e-3, whitened linear probes, no fine-tuning epochs; "
+    "at mask ratio 0.7 and lr 1e-3 (EEG on de_movingAve), whitened linear probes, no "
+    "fine-tuning epochs; "
     "'paper', the published hyperparameters ('paper' size, 100 pretraining epochs at "
     "1.5e-4 and mask ratio 0.3, 100 fine-tuning epochs end to end; needs a GPU)")
 # methods of mne_mmvsstma.features.fill_eye_nan

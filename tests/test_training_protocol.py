@@ -403,12 +403,19 @@ def test_run_protocol_pretrain_feature(seed_iv_root, tmp_path, monkeypatch):
                      finetune_epochs=1, ensemble=1, model_kwargs=TINY, verbose=False)
         np.testing.assert_array_equal(corpora["eeg"][0].eeg,
                                       lds[0].eeg[lds[0].trial_ids < N_TRAIN])
+    # the default recipe pretrains the EEG extractors on de_movingAve
+    corpora.clear()
+    run_protocol(seed_iv_root, tables="1", subjects=[1], n_train_trials=N_TRAIN,
+                 pretrain_epochs=1, ensemble=1, model_kwargs=TINY, verbose=False)
+    np.testing.assert_array_equal(corpora["eeg"][0].eeg, ma[0].eeg[ma[0].trial_ids < N_TRAIN])
     # the family is part of the settings a run resumes with
     out = tmp_path / "run"
-    run_protocol(seed_iv_root, out_dir=out, plot=False, **dict(kw, subjects=[1]))
-    with pytest.raises(ValueError, match="pretrain_feature"):
-        run_protocol(seed_iv_root, out_dir=out, resume=True, pretrain_feature="de_movingAve",
-                     plot=False, **dict(kw, subjects=[1]))
+    run_protocol(seed_iv_root, out_dir=out, plot=False, pretrain_feature="de_LDS",
+                 **dict(kw, subjects=[1]))
+    for value in ("de_movingAve", None):  # None: the default recipe's de_movingAve
+        with pytest.raises(ValueError, match="pretrain_feature"):
+            run_protocol(seed_iv_root, out_dir=out, resume=True, pretrain_feature=value,
+                         plot=False, **dict(kw, subjects=[1]))
     with pytest.raises(ValueError, match="pretrain_feature"):
         run_protocol(seed_iv_root, pretrain_feature="psd_LDS", **kw)
     # windows that do not match the classifiers' recordings are refused, naming them
@@ -422,9 +429,13 @@ def test_run_protocol_pretrain_feature_seed_v(tmp_path):
     """SEED-V files hold one DE family: an explicit pretrain_feature is an error there."""
     from mne_mmvsstma.simulation import simulate_seed_v
 
-    root = simulate_seed_v(tmp_path / "SEED-V", n_subjects=1, sessions=(1,), n_trials=6,
+    root = simulate_seed_v(tmp_path / "SEED-V", n_subjects=1, sessions=(1,), n_trials=10,
                            time_scale=0.05, raw=False, verbose="error")
     with pytest.raises(ValueError, match="SEED-V files hold one DE"):
         run_protocol(root, pretrain_feature="de_movingAve", tables="1", verbose=False)
+    # the default recipe's de_movingAve does not apply there: the run pretrains on the DE
+    res = run_protocol(root, tables="1", n_train_trials=5, pretrain_epochs=1, ensemble=1,
+                       model_kwargs=TINY, verbose=False)
+    assert res.results["accuracy"].between(0, 1).all()
     with pytest.raises(ValueError, match="SEED-V files hold one DE"):
         read_recordings(root, feature="de_movingAve")

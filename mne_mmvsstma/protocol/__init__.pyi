@@ -2,6 +2,7 @@ __all__ = [
     "ProtocolResult",
     "format_summary",
     "plot_results",
+    "pretraining_parts",
     "read_recordings",
     "run_protocol",
     "split_recording",
@@ -13,6 +14,7 @@ from .baselines import (
     svm_baseline,
 )
 from .recordings import (
+    pretraining_parts,
     read_recordings,
     split_recording,
 )

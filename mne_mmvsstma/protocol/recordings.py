@@ -190,7 +190,10 @@ def pretraining_parts(root, recs, n_train_trials=None, *, feature, allow_partial
     windows than the ones the classifiers see (e.g. ``de_movingAve``, which
     varies within trials, for classifiers of ``de_LDS``). The windows, trials
     and labels must be those of ``recs``: a file whose ``feature`` trials do
-    not match is an error naming it.
+    not match is an error naming it. The default recipe of
+    :func:`~mne_mmvsstma.protocol.run_protocol` pretrains its EEG extractors
+    on ``pretraining_parts(root, recs, feature="de_movingAve")``; pass them
+    to :func:`~mne_mmvsstma.pretrain` to do the same by hand.
 
     Parameters
     ----------

@@ -209,7 +209,8 @@ def run_protocol(
         the recipe chosen on real SEED-IV features with
         ``benchmarks/real_accuracy.py`` (:ref:`recipe`): the small network of
         ``training.recipe.CPU_ARCH``, 3 pretraining epochs at mask ratio 0.7
-        and learning rate 1e-3, whitened linear probes, a seed ensemble; one
+        and learning rate 1e-3 (the EEG extractors on ``de_movingAve``),
+        whitened linear probes, a seed ensemble; one
         SEED-IV session of 15 recordings (Tables 1, 2 and baselines) took 7
         minutes on 2 idle CPU cores with ``n_jobs=2`` and 14 on 2 shared ones
         (``benchmarks/README.md``; one process is about 1.5 times slower).
@@ -238,8 +239,9 @@ def run_protocol(
         Mask ratio of self-supervised pretraining (``None``: the recipe's).
     pretrain_feature : ``"de_LDS"`` | ``"de_movingAve"`` | None
         EEG feature family of the pretraining corpus (the training parts of
-        the recordings, :func:`pretraining_parts`); the classifiers always
-        see ``de_LDS``. ``None``: the recipe's. SEED-V files hold one DE
+        the recordings, :func:`~mne_mmvsstma.protocol.pretraining_parts`); the classifiers always
+        see ``de_LDS``. ``None``: the recipe's (default recipe
+        ``"de_movingAve"``, paper ``"de_LDS"``). SEED-V files hold one DE
         family: there the recipe's setting is ignored (logged) and another
         value is an error.
     pretrain_epochs, finetune_epochs : int | None

@@ -39,7 +39,9 @@ RECIPES = {
         pretrain_lr=1e-3,
         pretrain_batch_size=64,
         whitening=1.0,
-        pretrain_feature=None,  # the EEG features of the classifiers (de_LDS)
+        # SEED / SEED-IV: the EEG extractors learn from de_movingAve, which varies within
+        # trials (the classifiers see de_LDS); SEED-V files hold one DE family
+        pretrain_feature="de_movingAve",
         finetune_epochs=0,  # the linear probe alone
         finetune_lr=1e-3,
         probe_C=1.0,
