@@ -556,7 +556,7 @@ def cmd_evaluate(args):
 
     from .protocol.recordings import _fill_eye, subset_recording
     from .training import evaluate, load_model
-    from .training.api import _fitted_trials, _format_trials
+    from .training._provenance import _fitted_trials, _format_trials
 
     model = load_model(args.model, device=args.device or "auto")
     if type(model).__name__ != "EmotionClassifier":

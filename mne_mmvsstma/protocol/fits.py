@@ -184,7 +184,7 @@ def _recording_rows(rec, train, specs, svm, members, *, dataset, fit_kwargs):
     probabilities are averaged (soft voting, as :func:`~mne_mmvsstma.evaluate`
     of an ensemble).
     """
-    from ..training.api import _scores
+    from ..training.evaluation import _scores
 
     cache, rows = {}, []
     for table, model_name, setting, spec in specs:

@@ -23,11 +23,8 @@ from ._data import (
     TrialSplit,
 )
 from .api import (
-    evaluate,
     finetune,
-    predict_proba,
     pretrain,
-    reconstruction_loss,
 )
 from .callbacks import (
     ExactResume,
@@ -39,6 +36,11 @@ from .checkpoint import (
 )
 from .classifier import (
     EmotionClassifier,
+)
+from .evaluation import (
+    evaluate,
+    predict_proba,
+    reconstruction_loss,
 )
 from .pretrainer import (
     Pretrainer,

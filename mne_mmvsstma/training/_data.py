@@ -1,8 +1,9 @@
-"""Data plumbing of the estimators: the window dataset, its batches and the trial split.
+"""Data plumbing of the estimators: the window dataset, its batches, the trial split.
 
 :class:`WindowDataset` holds the windows of a fit (moved to the device once)
 and serves whole batches by index; :class:`TrialSplit` holds out whole
-training trials for validation (skorch's ``train_split``).
+training trials for validation (skorch's ``train_split``);
+``_per_recording_scaling`` scales each recording of a corpus on its own.
 """
 
 from __future__ import annotations
@@ -126,3 +127,17 @@ class TrialSplit:
             logger.info("TrialSplit: no trial can be held out; training without validation")
             return dataset, None
         return dataset.subset(train_idx), dataset.subset(valid_idx)
+
+
+def _per_recording_scaling(modality):
+    from ..features.normalize import make_scaler
+
+    def transform(_, eeg, eye):
+        if eeg is not None:
+            eeg = make_scaler("eeg").fit(eeg).transform(eeg)
+        if eye is not None:
+            eye = make_scaler("eye").fit(eye).transform(eye)
+        return eeg, eye
+
+    return transform
+
