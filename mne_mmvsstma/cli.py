@@ -367,7 +367,7 @@ def build_parser():
     p.add_argument("--tables", default="1,2,baselines",
                    help="comma-separated among 1,2,3,4,baselines (default 1,2,baselines: "
                         "with the default recipe one SEED-IV session of 15 recordings took "
-                        "7 min on 2 idle CPU cores with --n-jobs 2, 14 min on 2 shared "
+                        "6 min on 2 idle CPU cores with --n-jobs 2, 14 min on 2 shared "
                         "ones; one process is about 1.5 times slower)")
     p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_protocol"),
                    help="output folder: results.csv, summaries, figures, pretrained models "

@@ -211,7 +211,7 @@ def run_protocol(
         ``training.recipe.CPU_ARCH``, 3 pretraining epochs at mask ratio 0.7
         and learning rate 1e-3 (the EEG extractors on ``de_movingAve``),
         whitened linear probes, a seed ensemble; one
-        SEED-IV session of 15 recordings (Tables 1, 2 and baselines) took 7
+        SEED-IV session of 15 recordings (Tables 1, 2 and baselines) took 6
         minutes on 2 idle CPU cores with ``n_jobs=2`` and 14 on 2 shared ones
         (``benchmarks/README.md``; one process is about 1.5 times slower).
         ``"paper"``: the published
