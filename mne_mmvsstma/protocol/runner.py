@@ -2,29 +2,15 @@
 
 For every (subject, session) recording the first ``n_train_trials`` trials
 (SEED-IV 16, SEED-V 9, SEED 9) are the training part and the remaining trials
-the test part. Tables (names as in the paper):
-
-``"1"``  single modality (MV-SSTMA-EEG, MV-SSTMA-EYE), with vs without
-         pretrained weights, all labels;
-``"2"``  MV-SSTMA-EEG, Concat and Att fusion, pretrained, all labels;
-``"3"``  the same with partial labels (the first ``n_labels`` windows of every
-         training trial, see :func:`~mne_mmvsstma.training.finetune`);
-``"4"``  the same (partial labels) with channel mask ratios (0.3 / 0.5 / 0.7)
-         applied to training *and* test data (missing-data robustness). In the
-         paper, Table 4's 30 % column equals Table 3, i.e. it uses the partial
-         labels of Table 3;
-``"baselines"``  SVM on flattened DE (EEG), eye features and their
-         concatenation (:mod:`~mne_mmvsstma.protocol.baselines`).
+the test part. The tables, their rows and the fits they share are described in
+:mod:`~mne_mmvsstma.protocol.grid`.
 
 Pretraining data: one EEG and one eye extractor are pretrained on the
 unlabeled *training parts* of all recordings in the run (every subject and
-session selected), never on test trials; each recording is standardised with
-statistics of its own training part. Every classifier is fine-tuned per
+session selected), never on test trials (the EEG ones on the features named
+by ``pretrain_feature``); each recording is standardised with statistics of
+its own training part. Every classifier is fine-tuned per
 subject-session from copies of these extractors.
-
-Identical configurations shared by several tables (e.g. MV-SSTMA-EEG
-pretrained with all labels in Tables 1 and 2) are fitted once per recording
-and reported in both tables.
 
 :func:`run_protocol` runs the steps of the other modules of the room in turn:
 
