@@ -116,6 +116,48 @@ def linear_references(root, session, *, n_train_trials=None):
     return out
 
 
+def untrained_encoder_rows(root, session, *, ensemble=3, n_train_trials=None,
+                           model_kwargs=None):
+    """Per-recording accuracies of the recipe's EEG pipeline without masked reconstruction.
+
+    An ablation: the recipe's extractors with their weights left at the
+    random initialisation (``Pretrainer(max_epochs=0)``) but their whitening
+    learned as the recipe learns it, from the session's training trials
+    (de_LDS, each recording scaled on its own, by stimulus); then the same
+    probes and seed ensemble as the protocol's MV-SSTMA-EEG rows. What the
+    pretrained row gains over this one is what the masked reconstruction adds.
+    """
+    import mne
+
+    from mne_mmvsstma import Pretrainer
+    from mne_mmvsstma.features._inputs import recording_stimuli, recordings_to_inputs
+    from mne_mmvsstma.protocol.runner import read_recordings, split_recording
+    from mne_mmvsstma.training import evaluate, finetune
+    from mne_mmvsstma.training._data import _per_recording_scaling
+    from mne_mmvsstma.training.recipe import pretrainer_params
+
+    recs = read_recordings(root, sessions=[session], fill_eye=None)
+    splits = [split_recording(rec, n_train_trials) for rec in recs]
+    train = [tr for tr, _ in splits]
+    inp = recordings_to_inputs(train, need=("eeg",), n_windows=10,
+                               transform=_per_recording_scaling("eeg"))
+    params = dict(pretrainer_params(), max_epochs=0, scale=False, **(model_kwargs or {}))
+    with mne.utils.use_log_level("error"):  # max_epochs=0 is the point here
+        members = [Pretrainer(**params, random_state=seed).fit(
+            inp.eeg, groups=inp.trial_ids, stimuli=recording_stimuli(train, inp)[0])
+            for seed in range(ensemble)]
+    out = []
+    for tr, te in splits:
+        probas = []
+        for seed, member in enumerate(members):
+            clf = finetune([tr], model=member, modality="eeg", random_state=seed, verbose=False)
+            res = evaluate(clf, [te], verbose=False)
+            probas.append(res["proba"])
+        pred = np.asarray(res["classes"])[np.mean(probas, axis=0).argmax(axis=1)]
+        out.append(_result(pred, res["y_true"]))
+    return {"MV-SSTMA-EEG (untrained, whitened)": out}
+
+
 def _result(pred, y):
     return {"accuracy": float(np.mean(pred == y)), "collapsed": len(np.unique(pred)) <= 1}
 
@@ -219,6 +261,9 @@ def main(argv=None):
             out_dir=None if args.out_dir is None else args.out_dir / f"session-{ses}",
             n_jobs=args.n_jobs, device="cpu", verbose=False, **overrides)
         rows = protocol_rows(result.results)
+        rows.update(untrained_encoder_rows(
+            root, ses, ensemble=overrides.get("ensemble", 3),
+            model_kwargs=overrides.get("model_kwargs")))
         rows.update(linear_references(root, ses))
         per_session[ses], seconds[ses] = rows, time.perf_counter() - t0
         print(f"session {ses}: {result.results['subject'].nunique()} recordings, "

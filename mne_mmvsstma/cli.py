@@ -481,18 +481,24 @@ def cmd_pretrain(args):
 
         dataset = args.dataset or detect_dataset(args.root)
         feature = resolve_pretrain_feature(args.feature, dataset, args.recipe)
-    recs = _recordings(args, args.subjects, args.sessions, feature=feature)
-    if args.all_trials:
-        from .protocol.recordings import _fill_eye
+    def training_part(recs):
+        if args.all_trials:
+            from .protocol.recordings import _fill_eye
 
-        data = _fill_eye(recs, args.fill_eye)
-    else:
-        data = [_split(args, r)[0] for r in recs]
+            return _fill_eye(recs, args.fill_eye)
+        return [_split(args, r)[0] for r in recs]
+
+    data = training_part(_recordings(args, args.subjects, args.sessions, feature=feature))
+    # pretrained on another DE family: the whitening learns from the classifiers' de_LDS
+    white = (training_part(_recordings(args, args.subjects, args.sessions))
+             if feature not in (None, "de_LDS") else None)
     model = pretrain(
         data, modality=args.modality, mask_ratio=_option(args, "mask_ratio", "pretrain_mask_ratio"),
         n_epochs=_option(args, "epochs", "pretrain_epochs"),
         batch_size=_option(args, "batch_size", "pretrain_batch_size"),
         lr=_option(args, "lr", "pretrain_lr"), whitening=_recipe(args)["whitening"],
+        whitening_covariance=_recipe(args)["whitening_covariance"], whitening_data=white,
+        target=_recipe(args)["pretrain_target"],
         model_kwargs=_model_kwargs(args),
         device=args.device, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
         resume=args.resume,

@@ -118,6 +118,7 @@ def test_real_accuracy_benchmark_smoke():
                "--threads", "1")
     rows = ("SVM-EEG", "SVM-EYE", "SVM-Concat", "LDA-EEG", "Logistic-EEG (whitened)",
             "MV-SSTMA-EEG (w/o pretraining)", "MV-SSTMA-EEG (pretrained)",
+            "MV-SSTMA-EEG (untrained, whitened)",
             "MV-SSTMA-EYE (w/o pretraining)", "MV-SSTMA-EYE (pretrained)", "Concat", "Att")
     lines = out.splitlines()
     for row in rows:

@@ -358,3 +358,20 @@ def test_autocast_bfloat16():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         ref = clf.eval()(x).float()
     torch.testing.assert_close(ref, clf(x), atol=0.1, rtol=0.1)
+
+
+def test_forward_pretrain_target():
+    """target: the masked channels' error against another tensor (default: x itself)."""
+    model = _model().eval()
+    x, other = _x(), _x(seed=2)
+    gen = lambda: torch.Generator().manual_seed(3)  # noqa: E731 (the same mask twice)
+    own = model.forward_pretrain(x, generator=gen())
+    out = model.forward_pretrain(x, generator=gen(), target=other)
+    torch.testing.assert_close(out["reconstruction"], own["reconstruction"])
+    mask = out["mask"]
+    err = (out["reconstruction"] - other).square().mean(dim=(2, 3))
+    torch.testing.assert_close(out["loss"], err[mask].mean())
+    same = model.forward_pretrain(x, generator=gen(), target=x)
+    torch.testing.assert_close(same["loss"], own["loss"])
+    with pytest.raises(ValueError, match=r"target must have the shape of x \(6, 10, 4, 3\)"):
+        model.forward_pretrain(x, target=other[:, :5])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -175,3 +177,111 @@ def test_bad_inputs(case):
     call, match = BAD[case]
     with pytest.raises((ValueError, TypeError), match=match):
         call(_simulate())
+
+
+# ---------------------------------------------------------------------------
+# the stimuli of the whitening
+
+
+def _feature_recordings(n_rec=3, n_trials=6, per=8, sessions=(1,), swap=None, seed=0):
+    """FeatureRecordings (no eye) of ``n_rec`` subjects per session, trial k showing the same
+    stimulus (and label) in every recording; ``swap``: a recording whose labels of trials 0
+    and 1 are exchanged (another stimulus order)."""
+    from mne_mmvsstma.datasets import FeatureRecording
+
+    rng = np.random.default_rng(seed)
+    recs = []
+    for session in sessions:
+        for r in range(n_rec):
+            labels = np.repeat(np.arange(n_trials) % 3, per)
+            if swap == r:
+                labels = np.repeat((np.arange(n_trials) % 3)[[1, 0, *range(2, n_trials)]], per)
+            recs.append(FeatureRecording(
+                dataset="SEED-IV", subject=r + 1, session=session,
+                eeg=rng.normal(size=(n_trials * per, N_CHANS, 5)), eye=None, labels=labels,
+                trial_ids=np.repeat(np.arange(n_trials), per),
+                event_id={"a": 0, "b": 1, "c": 2}))
+    return recs
+
+
+def test_recording_stimuli():
+    """The same trial number of the same session is the same stimulus; the labels check it."""
+    from mne_mmvsstma.features._inputs import recording_stimuli, recordings_to_inputs
+
+    recs = _feature_recordings(sessions=(1, 2))
+    inp = recordings_to_inputs(recs, need=("eeg",), n_windows=4)
+    stimuli, problem = recording_stimuli(recs, inp)
+    assert problem is None and len(stimuli) == len(inp)
+    trial = inp.trial_ids % 100000
+    session = np.array([recs[g].session for g in inp.groups])
+    for s in (1, 2):  # one code per (session, trial), equal over the session's recordings
+        codes = [np.unique(stimuli[(session == s) & (trial == k)]) for k in range(6)]
+        assert all(len(c) == 1 for c in codes) and len({int(c[0]) for c in codes}) == 6
+    assert not set(stimuli[session == 1]) & set(stimuli[session == 2])
+    bad = _feature_recordings(swap=2)
+    stimuli, problem = recording_stimuli(bad, recordings_to_inputs(bad, need=("eeg",),
+                                                                   n_windows=4))
+    assert stimuli is None
+    assert problem.startswith("trial 1 of SEED-IV session 1 has label 0 in sub-1 ses-1 but label 1 "
+                              "in sub-3 ses-1: the recordings do not show the same stimulus")
+
+
+def test_pretrain_whitens_by_stimulus_on_recordings():
+    """Recordings: the stimulus whitening by default; whitening_data: learned on other
+    features of the same trials; stimulus orders the labels contradict: a warning and the
+    whitening of all windows ('stimulus' asked for: an error)."""
+    from mne_mmvsstma.features._inputs import recording_stimuli, recordings_to_inputs
+    from mne_mmvsstma.training._data import _per_recording_scaling
+
+    recs = _feature_recordings()
+    kw = dict(n_epochs=1, model_kwargs=dict(TINY, pool="channels"), n_windows=4)
+    pre = pretrain(recs, **kw)
+    assert pre.whitening_covariance_ == "stimulus"
+    assert pretrain(recs, whitening_covariance="total", **kw).whitening_covariance_ == "total"
+    other = [dataclasses.replace(r, eeg=r.eeg ** 2) for r in recs]
+    white = pretrain(recs, whitening_data=other, **kw)
+    inp = recordings_to_inputs(other, need=("eeg",), n_windows=4,
+                               transform=_per_recording_scaling("eeg"))
+    pre.fit_whitening(inp.eeg, groups=inp.trial_ids, stimuli=recording_stimuli(other, inp)[0])
+    for a, b in zip(white.whitening_, pre.whitening_):  # the same network, other features
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)
+    bad = _feature_recordings(swap=1)
+    with pytest.warns(UserWarning, match="do not show the same stimulus.*all windows"):
+        assert pretrain(bad, **kw).whitening_covariance_ == "total"
+    with pytest.raises(ValueError, match="whitening_covariance='stimulus': trial 1 of"):
+        pretrain(bad, whitening_covariance="stimulus", **kw)
+    with pytest.raises(ValueError, match="recordings give their own"):
+        pretrain(recs, stimuli=np.zeros(3), **kw)
+    with pytest.raises(TypeError, match="whitening_data must be recordings"):
+        pretrain(recs, whitening_data=np.zeros((10, N_CHANS, 4, 5)), **kw)
+
+
+def test_pretrain_stimuli_of_arrays():
+    """Per-sample features with trial ids: one stimulus per sample, one per trial."""
+    recs = _feature_recordings()
+    eeg = np.concatenate([r.eeg for r in recs])
+    trial_ids = np.concatenate([r.trial_ids + 100 * i for i, r in enumerate(recs)])
+    stimuli = trial_ids % 100
+    kw = dict(n_epochs=1, model_kwargs=dict(TINY, pool="channels"), n_windows=4,
+              trial_ids=trial_ids)
+    pre = pretrain(eeg, stimuli=stimuli, **kw)
+    assert pre.whitening_covariance_ == "stimulus"
+    assert pretrain(eeg, **kw).whitening_covariance_ == "total"
+    with pytest.raises(ValueError, match=r"one entry per sample \(144\)"):
+        pretrain(eeg, stimuli=stimuli[:7], **kw)
+    mixed = stimuli.copy()
+    mixed[1] = 5  # a sample of trial 0 names another stimulus
+    with pytest.raises(ValueError, match=r"trial\(s\) \[0\] name different stimuli"):
+        pretrain(eeg, stimuli=mixed, **kw)
+
+
+def test_pretrain_stimulus_target_on_recordings():
+    """target='stimulus' takes the recordings' stimuli; a contradicting order is an error."""
+    kw = dict(n_epochs=1, model_kwargs=dict(TINY, pool="channels"), n_windows=4,
+              target="stimulus")
+    pre = pretrain(_feature_recordings(), **kw)
+    assert pre.target == "stimulus" and len(pre.history) == 1
+    assert pretrain(_feature_recordings(), whitening_covariance="total",
+                    **kw).whitening_covariance_ == "total"
+    with pytest.raises(ValueError, match="target='stimulus': trial 1 of SEED-IV session 1"):
+        pretrain(_feature_recordings(swap=1), **kw)

@@ -684,3 +684,117 @@ def test_defaults_are_the_recipe():
     assert get_recipe()["pretrain_epochs"] == pretrainer_params()["max_epochs"] != 7
     with pytest.raises(ValueError, match="recipe"):
         get_recipe("fast")
+
+
+# ---------------------------------------------------------------------------
+# the Pretrainer's whitening by stimulus
+
+
+def _stimulus_data():
+    """9 trials: 3 'recordings' showing the same 3 stimuli (trial k of a recording: stimulus
+    k), trial ids unique over recordings."""
+    eeg, _, _, groups = _data()
+    return eeg, groups, groups % 3
+
+
+def test_pretrainer_stimulus_whitening_and_fit_whitening(tmp_path):
+    """stimuli -> the whitening of trial-mean differences within stimuli (the probe module's
+    computation on the encoder's features); "total" ignores them; fit_whitening learns it
+    again from other windows without touching the network; a model file keeps the kind."""
+    from mne_mmvsstma.training.probe import _stimulus_whitening, _zca_whitening
+
+    eeg, groups, stimuli = _stimulus_data()
+    pre = Pretrainer(n_decoder_layers=1, scale=False, **FIT).fit(eeg, groups=groups,
+                                                                 stimuli=stimuli)
+    assert pre.whitening_covariance_ == "stimulus"
+    feats = pre.transform(eeg)
+    mean, W, n_used = _stimulus_whitening(feats, groups, stimuli, pre.whitening)
+    assert n_used == 3
+    np.testing.assert_allclose(pre.whitening_[0], mean, rtol=1e-6)
+    np.testing.assert_allclose(pre.whitening_[1], W, rtol=1e-5, atol=1e-8)
+    total = Pretrainer(n_decoder_layers=1, scale=False, whitening_covariance="total",
+                       **FIT).fit(eeg, groups=groups, stimuli=stimuli)
+    assert total.whitening_covariance_ == "total"
+    np.testing.assert_allclose(total.whitening_[1], _zca_whitening(feats, 0.1)[1], rtol=1e-5,
+                               atol=1e-8)
+    assert Pretrainer(n_decoder_layers=1, **FIT).fit(eeg).whitening_covariance_ == "total"
+    # fit_whitening: other windows of the same trials, the same network
+    other = eeg + 0.3
+    weights = {k: v.clone() for k, v in pre.module_.state_dict().items()}
+    pre.fit_whitening(other, groups=groups, stimuli=stimuli)
+    mean2, W2, _ = _stimulus_whitening(pre.transform(other), groups, stimuli, pre.whitening)
+    np.testing.assert_allclose(pre.whitening_[1], W2, rtol=1e-5, atol=1e-8)
+    assert not np.allclose(W2, W)
+    assert all(torch.equal(v, pre.module_.state_dict()[k]) for k, v in weights.items())
+    fname = save_model(pre, tmp_path / "pre.pt")
+    back = load_model(fname)
+    assert back.whitening_covariance_ == "stimulus"
+    np.testing.assert_allclose(back.whitening_[1], pre.whitening_[1])
+
+
+def test_pretrainer_stimulus_whitening_errors():
+    eeg, groups, stimuli = _stimulus_data()
+    pre = Pretrainer(n_decoder_layers=1, whitening_covariance="stimulus", **FIT)
+    with pytest.raises(ValueError, match="needs the stimulus of every window"):
+        pre.fit(eeg, groups=groups)
+    with pytest.raises(ValueError, match=r"one entry per window \(90\)"):
+        pre.fit(eeg, groups=groups, stimuli=stimuli[:10])
+    with pytest.raises(ValueError, match="stimuli needs groups"):
+        pre.fit(eeg, stimuli=stimuli)
+    with pytest.raises(ValueError, match="whitening_covariance"):
+        Pretrainer(whitening_covariance="trials", **FIT).fit(eeg)
+    with pytest.raises(ValueError, match="at least two trials"):  # every stimulus once
+        Pretrainer(n_decoder_layers=1, whitening_covariance="stimulus",
+                   **FIT).fit(eeg, groups=groups, stimuli=groups)
+    # "auto": then the whitening of all windows (e.g. one recording)
+    once = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg, groups=groups, stimuli=groups)
+    assert once.whitening_covariance_ == "total"
+    with pytest.raises(sklearn.exceptions.NotFittedError):
+        Pretrainer(**FIT).fit_whitening(eeg, groups=groups, stimuli=stimuli)
+    # no whitening at all: stimuli are not needed
+    assert Pretrainer(n_decoder_layers=1, whitening=None, whitening_covariance="stimulus",
+                      **FIT).fit(eeg).whitening_ is None
+
+
+def test_stimulus_targets_against_a_loop():
+    """Every window's target: the mean of the other trials' windows of its stimulus at the same
+    position in their trial; unmatched windows keep themselves."""
+    from mne_mmvsstma.training._data import _stimulus_targets
+
+    rng = np.random.default_rng(0)
+    lengths = {0: 4, 1: 4, 2: 3, 3: 4, 4: 2}  # trial: windows (trial 2 shorter)
+    stim_of = {0: 7, 1: 7, 2: 7, 3: 8, 4: 9}   # stimulus 9 in one trial only
+    trials = np.concatenate([[t] * n for t, n in lengths.items()])
+    perm = rng.permutation(len(trials))  # windows of trials interleaved, time order kept
+    trials = np.concatenate([trials[np.sort(perm[:7])], trials[np.sort(perm[7:])]])
+    stimuli = np.array([stim_of[t] for t in trials])
+    X = rng.normal(size=(len(trials), 2, 3)).astype(np.float32)
+    got = _stimulus_targets(X, trials, stimuli)
+    pos = np.array([(trials[:i] == t).sum() for i, t in enumerate(trials)])
+    for i in range(len(X)):
+        others = [j for j in range(len(X)) if stimuli[j] == stimuli[i]
+                  and trials[j] != trials[i] and pos[j] == pos[i]]
+        want = X[others].mean(axis=0) if others else X[i]
+        np.testing.assert_allclose(got[i], want, rtol=1e-5, atol=1e-6)
+    assert got.dtype == np.float32 and got.shape == X.shape
+
+
+def test_pretrainer_stimulus_target():
+    """target='stimulus': trained towards the other trials' mean (another network than
+    target='self' from the same seed); needs stimuli; partial_fit keeps the targets."""
+    eeg, groups, stimuli = _stimulus_data()
+    own = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg, groups=groups, stimuli=stimuli)
+    pre = Pretrainer(n_decoder_layers=1, target="stimulus", **FIT).fit(
+        eeg, groups=groups, stimuli=stimuli)
+    assert len(pre.history) == 4 and np.isfinite(pre.history[-1, "train_loss"])
+    assert not np.allclose(pre.transform(eeg), own.transform(eeg))
+    assert pre.whitening_covariance_ == "stimulus"
+    pre.partial_fit(eeg, groups=groups, stimuli=stimuli)
+    assert len(pre.history) == 8
+    with pytest.raises(ValueError, match="target='stimulus' needs the stimulus of every"):
+        Pretrainer(n_decoder_layers=1, target="stimulus", **FIT).fit(eeg, groups=groups)
+    with pytest.raises(ValueError, match="target"):
+        Pretrainer(n_decoder_layers=1, target="others", **FIT).fit(eeg)
+    # the whitening alone needs no stimuli of the new windows
+    pre.set_params(whitening_covariance="auto")
+    assert pre.fit_whitening(eeg).whitening_covariance_ == "total"

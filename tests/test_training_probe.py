@@ -15,6 +15,7 @@ from mne_mmvsstma.training.probe import (
     _fold_probe,
     _logistic_probe,
     _standardise,
+    _stimulus_whitening,
     _zca_whitening,
 )
 
@@ -69,6 +70,55 @@ def test_zca_whitening(rng):
 
 # ---------------------------------------------------------------------------
 # the logistic probe
+
+
+def test_stimulus_whitening_against_a_direct_computation(rng):
+    """The covariance of trial means around their stimulus' mean, from a plain loop; trials
+    of a stimulus seen once do not count; the whitened differences have unit covariance."""
+    n_rec, n_stim, per_trial, d = 12, 5, 3, 4
+    mix = rng.normal(size=(d, d))
+    stim_effect = rng.normal(size=(n_stim, d)) * 5  # shared responses, large
+    feats, trials, stimuli = [], [], []
+    for r in range(n_rec):
+        for s in range(n_stim):
+            mean = stim_effect[s] + rng.normal(size=d) @ mix  # the recording's own part
+            feats.append(mean + 0.1 * rng.normal(size=(per_trial, d)))
+            trials += [r * 100 + s] * per_trial
+            stimuli += [s] * per_trial
+    # one more stimulus, in one trial only: no difference to learn from
+    feats.append(rng.normal(size=(per_trial, d)) + 100.0)
+    trials += [999] * per_trial
+    stimuli += [77] * per_trial
+    feats, trials, stimuli = np.concatenate(feats), np.array(trials), np.array(stimuli)
+    mean, W, n_used = _stimulus_whitening(feats, trials, stimuli, 0.0)
+    assert n_used == n_stim
+    np.testing.assert_allclose(mean, feats.mean(axis=0))
+    devs = []
+    for s in range(n_stim):
+        means = np.array([feats[trials == t].mean(axis=0)
+                          for t in np.unique(trials[stimuli == s])])
+        devs.append(means - means.mean(axis=0))
+    devs = np.concatenate(devs)
+    cov = devs.T @ devs / (len(devs) - n_stim)
+    evals, evecs = np.linalg.eigh(cov)
+    np.testing.assert_allclose(W, evecs @ np.diag(evals ** -0.5) @ evecs.T, rtol=1e-8)
+    np.testing.assert_allclose(W @ cov @ W, np.eye(d), atol=1e-8)
+    # the shared stimulus responses are not what is equalised: the total whitening differs
+    assert not np.allclose(W, _zca_whitening(feats, 0.0)[1], atol=1e-2)
+    # shrinkage: eigenvalues plus shrink times their mean
+    W1 = _stimulus_whitening(feats, trials, stimuli, 1.0)[1]
+    np.testing.assert_allclose(
+        W1, evecs @ np.diag((evals + evals.mean()) ** -0.5) @ evecs.T, rtol=1e-8)
+
+
+def test_stimulus_whitening_errors(rng):
+    feats = rng.normal(size=(8, 3))
+    trials = np.repeat([0, 1, 2, 3], 2)
+    with pytest.raises(ValueError, match="at least two trials.*4 different stimuli"):
+        _stimulus_whitening(feats, trials, trials, 0.1)
+    stimuli = np.array([0, 0, 1, 1, 0, 1, 1, 1])  # trial 2 shows two stimuli
+    with pytest.raises(ValueError, match=r"trial\(s\) \[2\].*one stimulus"):
+        _stimulus_whitening(feats, trials, stimuli, 0.1)
 
 
 @pytest.mark.parametrize("C", [0.01, 1.0])

@@ -337,6 +337,7 @@ def test_run_protocol_defaults_are_the_recipe(seed_iv_root, monkeypatch):
     pre = calls["pretrain"][0]
     assert (pre["mask_ratio"], pre["n_epochs"], pre["lr"], pre["whitening"]) == (
         tiny["pretrain_mask_ratio"], 1, tiny["pretrain_lr"], tiny["whitening"])
+    assert pre["whitening_covariance"] == tiny["whitening_covariance"] == "auto"
     assert pre["model_kwargs"] == tiny["model_kwargs"]
     fit = calls["finetune"][0]
     assert (fit["n_epochs"], fit["probe_C"], fit["lr"]) == (0, tiny["probe_C"], 1e-3)
@@ -365,10 +366,11 @@ def test_run_protocol_pretrain_feature(seed_iv_root, tmp_path, monkeypatch):
     from mne_mmvsstma.protocol import runner
     from mne_mmvsstma.training import api
 
-    corpora, fits = {}, []
+    corpora, fits, whitening = {}, [], {}
 
     def spy_pretrain(parts, **kwargs):
         corpora[kwargs["modality"]] = parts
+        whitening[kwargs["modality"]] = kwargs["whitening_data"]
         return pretrain(parts, **kwargs)
 
     def spy_finetune(data, **kwargs):
@@ -391,6 +393,10 @@ def test_run_protocol_pretrain_feature(seed_iv_root, tmp_path, monkeypatch):
         np.testing.assert_array_equal(parts.trial_ids, rec_lds.trial_ids[train])
         assert parts.eye is None
     for parts, rec_lds in zip(corpora["eye"], lds):
+        np.testing.assert_array_equal(parts.eeg, rec_lds.eeg[rec_lds.trial_ids < N_TRAIN])
+    # the EEG whitening learns from the classifiers' de_LDS windows of the same trials
+    assert whitening["eye"] is None
+    for parts, rec_lds in zip(whitening["eeg"], lds):
         np.testing.assert_array_equal(parts.eeg, rec_lds.eeg[rec_lds.trial_ids < N_TRAIN])
     for data in fits:  # the classifiers see de_LDS
         rec_lds = lds[data.subject - 1]

@@ -252,6 +252,46 @@ def _no_eye_advice(rec):
     return "read the dataset with eye=True or use an EEG-only model"
 
 
+def _short_name(rec):
+    """A recording's file name, or its subject and session."""
+    return str(rec.fname) if getattr(rec, "fname", None) else f"sub-{rec.subject} ses-{rec.session}"
+
+
+def recording_stimuli(recs, inp):
+    """The stimulus of every window of ``recordings_to_inputs(recs)``.
+
+    In the SEED family, the same trial number of the same session (and
+    dataset) is the same film clip in every recording: the stimulus code is
+    ``(dataset, session)`` index ``* 100000 +`` trial number. The labels check
+    it: recordings whose trials of the same number carry different labels do
+    not show the same stimuli in the same order.
+
+    Returns
+    -------
+    stimuli : ndarray, shape (N,) | None
+        ``None`` when the labels contradict the shared order.
+    problem : str | None
+        Why ``stimuli`` is ``None``.
+    """
+    sessions = [(str(r.dataset), str(r.session)) for r in recs]
+    code = {k: i for i, k in enumerate(dict.fromkeys(sessions))}
+    rec_code = np.array([code[k] for k in sessions])
+    stimuli = rec_code[inp.groups] * 100000 + inp.trial_ids % 100000
+    if inp.labels is not None:
+        seen = {}
+        for s, g, lab in zip(*np.unique(np.stack([stimuli, inp.groups, inp.labels]), axis=1)):
+            if s in seen and seen[s][1] != lab:
+                other = recs[seen[s][0]]
+                dataset, session = sessions[g]
+                return None, (
+                    f"trial {s % 100000 + 1} of {dataset} session {session} has label "
+                    f"{seen[s][1]} in {_short_name(other)} but label {lab} in "
+                    f"{_short_name(recs[g])}: the recordings do not show the same stimulus at "
+                    "the same trial number")
+            seen.setdefault(s, (g, lab))
+    return stimuli, None
+
+
 def recordings_to_inputs(
     recs, *, need, n_windows, fill_eye=None, transform=None, name="data"
 ) -> Inputs:

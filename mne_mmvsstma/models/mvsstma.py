@@ -440,6 +440,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         mask_ratio: float | None = None,
         *,
         generator: torch.Generator | None = None,
+        target: torch.Tensor | None = None,
     ) -> dict:
         """Masked-autoencoder pretraining step.
 
@@ -451,6 +452,11 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             Must mask at least one channel.
         generator : torch.Generator | None
             Random generator of the mask.
+        target : torch.Tensor | None
+            What the masked channels are compared with, shape of ``x``
+            (``None``: ``x`` itself, the masked autoencoder; e.g. the other
+            recordings' mean response to the same stimulus, see
+            :class:`~mne_mmvsstma.training.Pretrainer`'s ``target``).
 
         Returns
         -------
@@ -476,7 +482,12 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         full = self._unshuffle(latent, ids_keep, self.mask_token.to(latent.dtype), self.n_chans)
         full = full + self.pos_embedding.to(full.dtype).unsqueeze(1)
         reconstruction = self.reconstruction(self.decoder(full))
-        err = (reconstruction.float() - x.float()).square().mean(dim=(2, 3))  # (B, C)
+        if target is None:
+            target = x
+        elif target.shape != x.shape:
+            raise ValueError(f"MVSSTMA.forward_pretrain: target must have the shape of x "
+                             f"{tuple(x.shape)}, got {tuple(target.shape)}")
+        err = (reconstruction.float() - target.float()).square().mean(dim=(2, 3))  # (B, C)
         weight = mask.to(err.dtype)
         loss = (err * weight).sum() / weight.sum()
         return {"loss": loss, "reconstruction": reconstruction, "mask": mask}

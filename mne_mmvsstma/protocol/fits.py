@@ -83,9 +83,12 @@ def _pretrain_tasks(todo_rows, train_parts, pre_eeg, seeds, settings, *, model_k
             results_done["pretrain", modality, k] = load_model(fname)
             logger.info(f"Loaded the pretrained {modality} extractor from {fname}")
             continue
-        corpus = pre_eeg if modality == "eeg" and pre_eeg is not None else train_parts
+        other = modality == "eeg" and pre_eeg is not None  # another EEG feature family
+        corpus = pre_eeg if other else train_parts
         tasks.append(_Task(("pretrain", modality, k), pretrain, (corpus,), dict(
-            modality=modality, mask_ratio=settings.pretrain_mask_ratio,
+            # the whitening is learned on the classifiers' features of the same trials
+            whitening_data=train_parts if other else None, modality=modality,
+            mask_ratio=settings.pretrain_mask_ratio,
             n_epochs=settings.pretrain_epochs, batch_size=settings.pretrain_batch_size,
             model_kwargs=model_kwargs if modality == "eeg" else eye_model_kwargs,
             device=device, random_state=seed,

@@ -374,6 +374,8 @@ def _resolve_arguments(recipe, given, *, n_jobs, tables, out_dir, resume, overwr
                              else given.pretrain_batch_size),
         ensemble=r["ensemble"] if given.ensemble is None else given.ensemble,
         pretrain_kwargs={"lr": r["pretrain_lr"], "whitening": r["whitening"],
+                         "whitening_covariance": r["whitening_covariance"],
+                         "target": r["pretrain_target"],
                          **(given.pretrain_kwargs or {})},
         classifier_kwargs={"probe_C": r["probe_C"], "lr": r["finetune_lr"],
                            **(given.classifier_kwargs or {})},

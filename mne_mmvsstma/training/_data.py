@@ -141,3 +141,39 @@ def _per_recording_scaling(modality):
 
     return transform
 
+
+
+def _stimulus_targets(X, trials, stimuli):
+    """The other trials' mean window of the same stimulus at the same place in the trial.
+
+    For every window, the mean of the windows of the *other* trials of its
+    stimulus (the other recordings' responses to the same film clip) at the
+    same position in their trial (windows in time order within a trial); a
+    window that no other trial matches keeps itself as its target.
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, ...)
+    trials, stimuli : ndarray, shape (N,)
+        Trial (unique over recordings) and stimulus of every window.
+
+    Returns
+    -------
+    targets : ndarray, shape of ``X`` (float32)
+    """
+    trials, stimuli = np.asarray(trials), np.asarray(stimuli)
+    order = np.argsort(trials, kind="stable")
+    sorted_trials = trials[order]
+    starts = np.r_[0, np.flatnonzero(sorted_trials[1:] != sorted_trials[:-1]) + 1]
+    lengths = np.diff(np.r_[starts, len(order)])
+    position = np.empty(len(trials), dtype=np.int64)
+    position[order] = np.arange(len(order)) - np.repeat(starts, lengths)
+    _, key = np.unique(np.stack([stimuli, position]), axis=1, return_inverse=True)
+    key = key.ravel()
+    flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    sums = np.zeros((key.max() + 1, flat.shape[1]))
+    np.add.at(sums, key, flat)
+    count = np.bincount(key)[key]
+    others = (sums[key] - flat) / np.maximum(count - 1, 1)[:, None]
+    targets = np.where((count > 1)[:, None], others, flat)
+    return targets.reshape(np.shape(X)).astype(np.float32)

@@ -11,9 +11,17 @@ estimators.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..features._inputs import _as_recordings, as_inputs, check_labels, recordings_to_inputs
+from ..features._inputs import (
+    _as_recordings,
+    as_inputs,
+    check_labels,
+    recording_stimuli,
+    recordings_to_inputs,
+)
 from ..utils import check_int, check_option, fill_doc, logger, verbose
 from ._data import _per_recording_scaling
 from ._provenance import (  # noqa: F401 (the names' old home)
@@ -133,7 +141,7 @@ def _skorch_verbose():
 def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64, lr=1e-3,
              weight_decay=0.01, model_kwargs=None, n_windows=10, trial_ids=None, scale=True,
              fill_eye=None, device=None, random_state=0, checkpoint_dir=None, resume=False,
-             verbose=None, **kwargs):
+             stimuli=None, whitening_data=None, verbose=None, **kwargs):
     """Pretrain an MV-SSTMA feature extractor by masked reconstruction (no labels).
 
     Parameters
@@ -169,6 +177,18 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64,
     %(device)s
     %(random_state)s
     %(checkpoint_resume)s
+    stimuli : array-like | None
+        Stimulus of every window or sample of array / Epochs ``data`` (for
+        the Pretrainer's ``whitening_covariance``). Recordings and folders
+        give their own: the same trial number of the same session is the same
+        stimulus (checked against the labels; a contradiction falls back to
+        the whitening from all windows, with a warning, unless
+        ``whitening_covariance="stimulus"`` was asked for).
+    whitening_data : list of FeatureRecording | path-like | None
+        Recordings whose features the whitening is learned from after
+        pretraining (e.g. the classifiers' ``de_LDS`` features of the same
+        training trials when ``data`` holds ``de_movingAve``); ``None``:
+        ``data``.
     %(verbose)s
     %(estimator_kwargs)s
 
@@ -183,27 +203,71 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64,
     check_option("modality", modality, ("eeg", "eye"))
     _check_epochs(n_epochs, minimum=1)
     check_int(batch_size, "batch_size")
+    covariance = kwargs.get("whitening_covariance", "auto")
     recs = _as_recordings(data, "data")
     if recs is not None:
+        if stimuli is not None:
+            raise ValueError("stimuli= is for arrays and Epochs; recordings give their own (the "
+                             "same trial number of a session is the same stimulus)")
         inp = recordings_to_inputs(recs, need=(modality,), n_windows=n_windows,
                                    fill_eye=fill_eye, name="data",
                                    transform=_per_recording_scaling(modality) if scale else None)
+        stimuli = _stimuli_of(recs, inp, covariance, kwargs.get("target", "self"))
         scale = False
     else:
         inp = as_inputs(data, need=(modality,), trial_ids=trial_ids, n_windows=n_windows,
                         fill_eye=fill_eye, name="data")
+        if stimuli is not None:
+            stimuli = _window_stimuli(stimuli, inp)
+    white_recs = None
+    if whitening_data is not None:
+        white_recs = _as_recordings(whitening_data, "whitening_data")
+        if white_recs is None or recs is None:
+            raise TypeError("whitening_data must be recordings or a dataset folder, with "
+                            "recordings (or a folder) as data")
     est = Pretrainer(
         modality=modality, mask_ratio=mask_ratio, max_epochs=n_epochs, batch_size=batch_size,
         lr=lr, optimizer__weight_decay=weight_decay, scale=scale, device=_device(device),
         random_state=random_state, checkpoint_dir=checkpoint_dir, resume=resume,
         verbose=_skorch_verbose(), **_arch_kwargs(model_kwargs), **kwargs)
-    est.fit(getattr(inp, modality), groups=inp.trial_ids)
+    est.fit(getattr(inp, modality), groups=inp.trial_ids, stimuli=stimuli)
+    if white_recs is not None:
+        w_inp = recordings_to_inputs(
+            white_recs, need=(modality,), n_windows=n_windows, fill_eye=fill_eye,
+            name="whitening_data",
+            transform=_per_recording_scaling(modality) if recs is not None else None)
+        est.fit_whitening(getattr(w_inp, modality), groups=w_inp.trial_ids,
+                          stimuli=_stimuli_of(white_recs, w_inp, covariance))
     est.ch_names_ = inp.ch_names if modality == "eeg" else None  # None: arrays (unknown)
     if recs is not None:
         est.dataset_ = str(recs[0].dataset)
         ev = getattr(recs[0], "event_id", None)
         est.event_id_ = None if ev is None else dict(ev)
     return est
+
+
+def _stimuli_of(recs, inp, covariance, target="self"):
+    """The stimulus of every window of recordings (None where nothing needs them)."""
+    if covariance == "total" and target == "self":
+        return None
+    stimuli, problem = recording_stimuli(recs, inp)
+    if problem is not None:
+        if target == "stimulus":
+            raise ValueError(f"target='stimulus': {problem}")
+        if covariance == "stimulus":
+            raise ValueError(f"whitening_covariance='stimulus': {problem}")
+        warnings.warn(f"{problem}; the whitening uses the covariance of all windows",
+                      UserWarning, stacklevel=3)
+    return stimuli
+
+
+def _window_stimuli(stimuli, inp):
+    """``stimuli`` of array / Epochs data, one per window (= per sample: windows are padded)."""
+    stimuli = np.asarray(stimuli)
+    if stimuli.ndim != 1 or len(stimuli) != len(inp):
+        raise ValueError(f"stimuli must have one entry per sample ({len(inp)}), got shape "
+                         f"{stimuli.shape}")
+    return stimuli
 
 
 def _select_labeled(n, trial_ids, n_labels, per):

@@ -37,11 +37,70 @@ def _zca_whitening(feats, shrink):
     large variance, less along small ones.
     """
     feats = feats.astype(np.float64)
-    mean = feats.mean(axis=0)
-    evals, evecs = np.linalg.eigh(np.cov(feats, rowvar=False))
+    return feats.mean(axis=0), _zca_matrix(np.cov(feats, rowvar=False), shrink)
+
+
+def _zca_matrix(cov, shrink):
+    """``W = V (L + shrink * mean(L))^(-1/2) V^T`` for the covariance ``cov = V L V^T``."""
+    evals, evecs = np.linalg.eigh(cov)
     evals = np.maximum(evals, 0)
     scale = 1.0 / np.sqrt(evals + float(shrink) * max(evals.mean(), 1e-12))
-    return mean, (evecs * scale) @ evecs.T
+    return (evecs * scale) @ evecs.T
+
+
+def _stimulus_whitening(feats, trials, stimuli, shrink):
+    """``(mean, W)``: ZCA whitening of how trials of the same stimulus differ.
+
+    Every trial is summarised by the mean feature of its windows; the
+    covariance is that of the trial means around the mean of the trials of
+    the same stimulus (pooled over stimuli seen in at least two trials), so
+    that directions in which recordings differ in their response to the same
+    stimulus weigh less and directions the recordings share weigh more.
+    ``mean`` is the mean of all windows.
+
+    Parameters
+    ----------
+    feats : ndarray, shape (N, d)
+    trials : ndarray, shape (N,)
+        Trial of every window (unique over recordings).
+    stimuli : ndarray, shape (N,)
+        Stimulus of every window (equal for the windows of a trial).
+    shrink : float
+
+    Returns
+    -------
+    mean : ndarray, shape (d,)
+    W : ndarray, shape (d, d)
+    n_stimuli : int
+        Stimuli seen in at least two trials (those the covariance uses).
+    """
+    feats = feats.astype(np.float64)
+    trial_set, first, inverse = np.unique(trials, return_index=True, return_inverse=True)
+    counts = np.bincount(inverse)
+    means = np.zeros((len(trial_set), feats.shape[1]))
+    np.add.at(means, inverse, feats)
+    means /= counts[:, None]
+    stimuli = np.asarray(stimuli)
+    trial_stim = stimuli[first]
+    mixed = np.unique(trials[stimuli != trial_stim[inverse]])
+    if len(mixed):
+        raise ValueError(f"stimuli: the windows of trial(s) {mixed[:5].tolist()} name "
+                         "different stimuli; every trial shows one stimulus")
+    stim_set, stim_inv = np.unique(trial_stim, return_inverse=True)
+    n_trials = np.bincount(stim_inv)
+    shared = n_trials[stim_inv] >= 2
+    if not shared.any():
+        raise ValueError(
+            f"stimulus whitening needs a stimulus shown in at least two trials (e.g. the "
+            f"same film clip in two recordings); the {len(trial_set)} trials show "
+            f"{len(stim_set)} different stimuli")
+    stim_means = np.zeros((len(stim_set), feats.shape[1]))
+    np.add.at(stim_means, stim_inv, means)
+    stim_means /= n_trials[:, None]
+    dev = (means - stim_means[stim_inv])[shared]
+    n_used = int((n_trials >= 2).sum())
+    cov = dev.T @ dev / max(len(dev) - n_used, 1)
+    return feats.mean(axis=0), _zca_matrix(cov, shrink), n_used
 
 
 def _logistic_probe(feats, y, C):

@@ -36,9 +36,13 @@ RECIPES = {
         model_kwargs=CPU_ARCH,
         pretrain_epochs=3,
         pretrain_mask_ratio=0.7,
+        pretrain_target="self",
         pretrain_lr=1e-3,
         pretrain_batch_size=64,
-        whitening=1.0,
+        # whitening of the features (shrinkage 0.1) by how the recordings' trials of the same
+        # film clip differ (when the stimuli are known: recordings of the SEED family)
+        whitening=0.1,
+        whitening_covariance="auto",
         # SEED / SEED-IV: the EEG extractors learn from de_movingAve, which varies within
         # trials (the classifiers see de_LDS); SEED-V files hold one DE family
         pretrain_feature="de_movingAve",
@@ -51,9 +55,11 @@ RECIPES = {
         model_kwargs=PAPER_ARCH,
         pretrain_epochs=100,
         pretrain_mask_ratio=0.3,
+        pretrain_target="self",  # the masked autoencoder
         pretrain_lr=1.5e-4,
         pretrain_batch_size=64,
         whitening=None,
+        whitening_covariance="auto",
         pretrain_feature=None,  # the EEG features of the classifiers (de_LDS)
         finetune_epochs=100,  # end to end, early stopping on held-out training trials
         finetune_lr=1e-3,
@@ -77,7 +83,9 @@ def get_recipe(recipe="default"):
     -------
     settings : dict
         ``model_kwargs``, ``pretrain_epochs``, ``pretrain_mask_ratio``,
+        ``pretrain_target`` (the Pretrainer's ``target``),
         ``pretrain_lr``, ``pretrain_batch_size``, ``whitening``,
+        ``whitening_covariance``,
         ``pretrain_feature`` (the EEG feature family of the pretraining
         corpus, ``None``: the classifiers' ``de_LDS``; see
         :func:`~mne_mmvsstma.protocol.run_protocol`), ``finetune_epochs``,
@@ -103,8 +111,9 @@ def pretrainer_params(recipe="default"):
     """
     r = get_recipe(recipe)
     return dict(r["model_kwargs"], mask_ratio=r["pretrain_mask_ratio"],
-                max_epochs=r["pretrain_epochs"], lr=r["pretrain_lr"],
-                batch_size=r["pretrain_batch_size"], whitening=r["whitening"])
+                target=r["pretrain_target"], max_epochs=r["pretrain_epochs"], lr=r["pretrain_lr"],
+                batch_size=r["pretrain_batch_size"], whitening=r["whitening"],
+                whitening_covariance=r["whitening_covariance"])
 
 
 def classifier_params(recipe="default"):
