@@ -198,10 +198,19 @@ def test_pretrain_feature_option(seed_iv_root, tmp_path, monkeypatch, capsys):
         with pytest.raises(Stop):
             main(base + extra)
         want = read_seed_iv_features(seed_iv_root, feature=feature, verbose="error")
-        (data,), _ = seen["pretrain"]
+        (data,), kwargs = seen["pretrain"]
         assert len(data) == len(want) == 2
         for part, rec in zip(data, want):
             np.testing.assert_array_equal(part.eeg, rec.eeg[rec.trial_ids < 8])
+        # another family than the classifiers': the whitening learns from de_LDS
+        white = kwargs["whitening_data"]
+        if feature == "de_LDS":
+            assert white is None
+        else:
+            lds = read_seed_iv_features(seed_iv_root, verbose="error")
+            for part, rec in zip(white, lds):
+                np.testing.assert_array_equal(part.eeg, rec.eeg[rec.trial_ids < 8])
+        assert kwargs["whitening_covariance"] == "auto" and kwargs["target"] == "self"
     with pytest.raises(Stop):
         main(["protocol", str(seed_iv_root), "--out-dir", str(tmp_path / "p"),
               "--pretrain-feature", "de_movingAve"])
