@@ -245,6 +245,13 @@ def test_pretrain_whitens_by_stimulus_on_recordings():
     pre.fit_whitening(inp.eeg, groups=inp.trial_ids, stimuli=recording_stimuli(other, inp)[0])
     for a, b in zip(white.whitening_, pre.whitening_):  # the same network, other features
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)
+    # scale=False: neither data nor whitening_data are rescaled
+    raw = pretrain(recs, whitening_data=other, scale=False, **kw)
+    inp = recordings_to_inputs(other, need=("eeg",), n_windows=4)
+    unscaled = pretrain(recs, scale=False, **kw).fit_whitening(
+        inp.eeg, groups=inp.trial_ids, stimuli=recording_stimuli(other, inp)[0])
+    for a, b in zip(raw.whitening_, unscaled.whitening_):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)
     bad = _feature_recordings(swap=1)
     with pytest.warns(UserWarning, match="do not show the same stimulus.*all windows"):
         assert pretrain(bad, **kw).whitening_covariance_ == "total"

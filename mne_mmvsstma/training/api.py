@@ -204,14 +204,14 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64,
     _check_epochs(n_epochs, minimum=1)
     check_int(batch_size, "batch_size")
     covariance = kwargs.get("whitening_covariance", "auto")
+    per_recording = _per_recording_scaling(modality) if scale else None
     recs = _as_recordings(data, "data")
     if recs is not None:
         if stimuli is not None:
             raise ValueError("stimuli= is for arrays and Epochs; recordings give their own (the "
                              "same trial number of a session is the same stimulus)")
         inp = recordings_to_inputs(recs, need=(modality,), n_windows=n_windows,
-                                   fill_eye=fill_eye, name="data",
-                                   transform=_per_recording_scaling(modality) if scale else None)
+                                   fill_eye=fill_eye, name="data", transform=per_recording)
         stimuli = _stimuli_of(recs, inp, covariance, kwargs.get("target", "self"))
         scale = False
     else:
@@ -232,10 +232,9 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64,
         verbose=_skorch_verbose(), **_arch_kwargs(model_kwargs), **kwargs)
     est.fit(getattr(inp, modality), groups=inp.trial_ids, stimuli=stimuli)
     if white_recs is not None:
-        w_inp = recordings_to_inputs(
-            white_recs, need=(modality,), n_windows=n_windows, fill_eye=fill_eye,
-            name="whitening_data",
-            transform=_per_recording_scaling(modality) if recs is not None else None)
+        w_inp = recordings_to_inputs(white_recs, need=(modality,), n_windows=n_windows,
+                                     fill_eye=fill_eye, name="whitening_data",
+                                     transform=per_recording)  # scaled as data are
         est.fit_whitening(getattr(w_inp, modality), groups=w_inp.trial_ids,
                           stimuli=_stimuli_of(white_recs, w_inp, covariance))
     est.ch_names_ = inp.ch_names if modality == "eeg" else None  # None: arrays (unknown)
