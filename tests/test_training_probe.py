@@ -116,6 +116,7 @@ def test_stimulus_whitening_errors(rng):
     trials = np.repeat([0, 1, 2, 3], 2)
     with pytest.raises(ValueError, match="at least two trials.*4 different stimuli"):
         _stimulus_whitening(feats, trials, trials, 0.1)
+    assert _stimulus_whitening(feats, trials, trials, 0.1, require=False) is None
     stimuli = np.array([0, 0, 1, 1, 0, 1, 1, 1])  # trial 2 shows two stimuli
     with pytest.raises(ValueError, match=r"trial\(s\) \[2\].*one stimulus"):
         _stimulus_whitening(feats, trials, stimuli, 0.1)

@@ -142,7 +142,6 @@ def _per_recording_scaling(modality):
     return transform
 
 
-
 def _stimulus_targets(X, trials, stimuli):
     """The other trials' mean window of the same stimulus at the same place in the trial.
 

@@ -203,22 +203,11 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64,
     check_option("modality", modality, ("eeg", "eye"))
     _check_epochs(n_epochs, minimum=1)
     check_int(batch_size, "batch_size")
-    covariance = kwargs.get("whitening_covariance", "auto")
     per_recording = _per_recording_scaling(modality) if scale else None
     recs = _as_recordings(data, "data")
-    if recs is not None:
-        if stimuli is not None:
-            raise ValueError("stimuli= is for arrays and Epochs; recordings give their own (the "
-                             "same trial number of a session is the same stimulus)")
-        inp = recordings_to_inputs(recs, need=(modality,), n_windows=n_windows,
-                                   fill_eye=fill_eye, name="data", transform=per_recording)
-        stimuli = _stimuli_of(recs, inp, covariance, kwargs.get("target", "self"))
-        scale = False
-    else:
-        inp = as_inputs(data, need=(modality,), trial_ids=trial_ids, n_windows=n_windows,
-                        fill_eye=fill_eye, name="data")
-        if stimuli is not None:
-            stimuli = _window_stimuli(stimuli, inp)
+    if recs is not None and stimuli is not None:
+        raise ValueError("stimuli= is for arrays and Epochs; recordings give their own (the "
+                         "same trial number of a session is the same stimulus)")
     white_recs = None
     if whitening_data is not None:
         white_recs = _as_recordings(whitening_data, "whitening_data")
@@ -227,16 +216,25 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64,
                             "recordings (or a folder) as data")
     est = Pretrainer(
         modality=modality, mask_ratio=mask_ratio, max_epochs=n_epochs, batch_size=batch_size,
-        lr=lr, optimizer__weight_decay=weight_decay, scale=scale, device=_device(device),
-        random_state=random_state, checkpoint_dir=checkpoint_dir, resume=resume,
-        verbose=_skorch_verbose(), **_arch_kwargs(model_kwargs), **kwargs)
+        lr=lr, optimizer__weight_decay=weight_decay, scale=scale and recs is None,
+        device=_device(device), random_state=random_state, checkpoint_dir=checkpoint_dir,
+        resume=resume, verbose=_skorch_verbose(), **_arch_kwargs(model_kwargs), **kwargs)
+    if recs is not None:  # scaled here, per recording
+        inp = recordings_to_inputs(recs, need=(modality,), n_windows=n_windows,
+                                   fill_eye=fill_eye, name="data", transform=per_recording)
+        stimuli = _stimuli_of(recs, inp, est)
+    else:
+        inp = as_inputs(data, need=(modality,), trial_ids=trial_ids, n_windows=n_windows,
+                        fill_eye=fill_eye, name="data")
+        if stimuli is not None:
+            stimuli = _window_stimuli(stimuli, inp)
     est.fit(getattr(inp, modality), groups=inp.trial_ids, stimuli=stimuli)
     if white_recs is not None:
         w_inp = recordings_to_inputs(white_recs, need=(modality,), n_windows=n_windows,
                                      fill_eye=fill_eye, name="whitening_data",
                                      transform=per_recording)  # scaled as data are
         est.fit_whitening(getattr(w_inp, modality), groups=w_inp.trial_ids,
-                          stimuli=_stimuli_of(white_recs, w_inp, covariance))
+                          stimuli=_stimuli_of(white_recs, w_inp, est, training=False))
     est.ch_names_ = inp.ch_names if modality == "eeg" else None  # None: arrays (unknown)
     if recs is not None:
         est.dataset_ = str(recs[0].dataset)
@@ -245,8 +243,11 @@ def pretrain(data, *, modality="eeg", mask_ratio=0.7, n_epochs=3, batch_size=64,
     return est
 
 
-def _stimuli_of(recs, inp, covariance, target="self"):
-    """The stimulus of every window of recordings (None where nothing needs them)."""
+def _stimuli_of(recs, inp, est, *, training=True):
+    """The stimulus of every window of recordings for the Pretrainer ``est`` (None where its
+    whitening and, when ``training``, its reconstruction target need none)."""
+    target = est.target if training else "self"
+    covariance = est.whitening_covariance
     if covariance == "total" and target == "self":
         return None
     stimuli, problem = recording_stimuli(recs, inp)

@@ -342,7 +342,7 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         if not self._is_fitted():
             return self.fit(X, groups=groups, stimuli=stimuli)
         self.stimuli_fit_ = self._check_stimuli(X, groups, stimuli)
-        self.groups_next_ = groups
+        self.groups_fit_ = None if groups is None else np.asarray(groups)  # for the targets
         return super().partial_fit(X, y, classes=classes, groups=groups)
 
     def _check_stimuli(self, X, groups, stimuli, *, training=True):
@@ -372,7 +372,7 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
 
     def _continuation_data(self, X, y, classes):
         self.y_fit_ = None
-        return self._with_targets(self._prepare(X, fit=False), self.groups_next_), None
+        return self._with_targets(self._prepare(X, fit=False), self.groups_fit_), None
 
     def _after_training(self, X):
         if isinstance(X, dict):
@@ -420,17 +420,16 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
             logger.info(f"Pretrainer: no feature whitening for {dim}-dimensional features "
                         "(pool='flatten'); use pool='channels'")
             return None
-        if stimuli is not None and self.whitening_covariance == "auto":
-            pairs = np.unique(np.stack([np.asarray(groups), stimuli]), axis=1)
-            if np.unique(pairs[1], return_counts=True)[1].max() < 2:
+        feats = self._predict_batches(X, lambda m, x: m(x, return_features=True))
+        found = None if stimuli is None else _stimulus_whitening(
+            feats, groups, stimuli, shrink, require=self.whitening_covariance == "stimulus")
+        if found is None:
+            if stimuli is not None:
                 logger.info("Pretrainer: no stimulus in two trials (e.g. one recording): "
                             "whitening from all windows")
-                stimuli = None
-        feats = self._predict_batches(X, lambda m, x: m(x, return_features=True))
-        if stimuli is None:
             self.whitening_covariance_ = "total"
             return _zca_whitening(feats, shrink)
-        mean, W, n_stim = _stimulus_whitening(feats, groups, stimuli, shrink)
+        mean, W, n_stim = found
         self.whitening_covariance_ = "stimulus"
         self._log(f"Pretrainer: whitening from the differences between trials of {n_stim} "
                   "stimuli")

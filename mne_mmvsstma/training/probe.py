@@ -48,7 +48,7 @@ def _zca_matrix(cov, shrink):
     return (evecs * scale) @ evecs.T
 
 
-def _stimulus_whitening(feats, trials, stimuli, shrink):
+def _stimulus_whitening(feats, trials, stimuli, shrink, *, require=True):
     """``(mean, W)``: ZCA whitening of how trials of the same stimulus differ.
 
     Every trial is summarised by the mean feature of its windows; the
@@ -66,6 +66,8 @@ def _stimulus_whitening(feats, trials, stimuli, shrink):
     stimuli : ndarray, shape (N,)
         Stimulus of every window (equal for the windows of a trial).
     shrink : float
+    require : bool
+        No stimulus shown in two trials: an error (True) or ``None``.
 
     Returns
     -------
@@ -90,6 +92,8 @@ def _stimulus_whitening(feats, trials, stimuli, shrink):
     n_trials = np.bincount(stim_inv)
     shared = n_trials[stim_inv] >= 2
     if not shared.any():
+        if not require:
+            return None
         raise ValueError(
             f"stimulus whitening needs a stimulus shown in at least two trials (e.g. the "
             f"same film clip in two recordings); the {len(trial_set)} trials show "
