@@ -44,9 +44,11 @@ ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16, 
 RECIPE = dict(pretrain_lr=1e-3, pretrain_mask_ratio=0.3, whitening=1.0,
               whitening_covariance="total", probe_C=1.0,
               probe_whitening="auto", probe_attention=True, finetune_epochs=0, fusion_dim=None)
+# members of the seed ensemble, as recorded in benchmarks/README.md (the protocol's default
+# for SEED-IV became 6 on real data; this simulated regression check keeps 3)
+ENSEMBLE = {"SEED-IV": 3, "SEED": 5}
 DATASETS = {
-    # dataset: (simulator, tables, pretraining epochs); the seed ensemble is the runner's
-    # default per dataset (SEED 5, SEED-IV 3: chosen on the development data, doc/recipe.rst)
+    # dataset: (simulator, tables, pretraining epochs)
     "SEED-IV": ("simulate_seed_iv", "1,2,baselines", 10),
     # SEED's 1-s windows give ~3x more windows per epoch; 10 epochs scored lower (66.9 %)
     "SEED": ("simulate_seed", "1,baselines", 3),
@@ -106,7 +108,8 @@ def main(argv=None):
                              "--threads shared among them (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ensemble", type=int, default=None,
-                        help="members of the seed ensemble (default: SEED-IV 3, SEED 5)")
+                        help="members of the seed ensemble (default: SEED-IV 3, SEED 5, as "
+                             "recorded)")
     parser.add_argument("--out-dir", default=None,
                         help="keep the protocol's outputs (tables, pretrained extractors) in "
                              "OUT_DIR/<dataset> (default: nothing kept)")
@@ -118,8 +121,6 @@ def main(argv=None):
         args.subjects, args.pretrain_epochs, n_windows, args.ensemble = 2, 1, 6, 2
     import mne
     import torch
-
-    from mne_mmvsstma.protocol.runner import DEFAULT_ENSEMBLE
 
     model, n_cpu, n_avail = cpu_info()
     torch.set_num_threads(args.threads)
@@ -137,7 +138,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         for dataset in args.datasets.split(","):
             epochs = DATASETS[dataset][2] if args.pretrain_epochs is None else args.pretrain_epochs
-            members = DEFAULT_ENSEMBLE[dataset] if args.ensemble is None else args.ensemble
+            members = ENSEMBLE[dataset] if args.ensemble is None else args.ensemble
             res, t_sim, t_all = run(dataset, Path(tmp) / dataset, n_subjects=args.subjects,
                                     pretrain_epochs=epochs, n_windows=n_windows,
                                     threads=args.threads, seed=args.seed, ensemble=members,

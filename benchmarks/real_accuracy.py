@@ -116,7 +116,7 @@ def linear_references(root, session, *, n_train_trials=None):
     return out
 
 
-def untrained_encoder_rows(root, session, *, ensemble=3, n_train_trials=None,
+def untrained_encoder_rows(root, session, *, ensemble=None, n_train_trials=None,
                            model_kwargs=None):
     """Per-recording accuracies of the recipe's EEG pipeline without masked reconstruction.
 
@@ -126,16 +126,19 @@ def untrained_encoder_rows(root, session, *, ensemble=3, n_train_trials=None,
     (de_LDS, each recording scaled on its own, by stimulus); then the same
     probes and seed ensemble as the protocol's MV-SSTMA-EEG rows. What the
     pretrained row gains over this one is what the masked reconstruction adds.
+    ``ensemble=None``: the protocol's members for SEED-IV.
     """
     import mne
 
     from mne_mmvsstma import Pretrainer
     from mne_mmvsstma.features._inputs import recording_stimuli, recordings_to_inputs
-    from mne_mmvsstma.protocol.runner import read_recordings, split_recording
+    from mne_mmvsstma.protocol.runner import DEFAULT_ENSEMBLE, read_recordings, split_recording
     from mne_mmvsstma.training import evaluate, finetune
     from mne_mmvsstma.training._data import _per_recording_scaling
     from mne_mmvsstma.training.recipe import pretrainer_params
 
+    if ensemble is None:  # the protocol's
+        ensemble = DEFAULT_ENSEMBLE["SEED-IV"]
     recs = read_recordings(root, sessions=[session], fill_eye=None)
     splits = [split_recording(rec, n_train_trials) for rec in recs]
     train = [tr for tr, _ in splits]
@@ -262,7 +265,7 @@ def main(argv=None):
             n_jobs=args.n_jobs, device="cpu", verbose=False, **overrides)
         rows = protocol_rows(result.results)
         rows.update(untrained_encoder_rows(
-            root, ses, ensemble=overrides.get("ensemble", 3),
+            root, ses, ensemble=overrides.get("ensemble"),
             model_kwargs=overrides.get("model_kwargs")))
         rows.update(linear_references(root, ses))
         per_session[ses], seconds[ses] = rows, time.perf_counter() - t0

@@ -56,6 +56,8 @@ def test_demo(tmp_path, capsys):
     assert (out / "SEED-IV" / "eeg_feature_smooth" / "1").is_dir()
     assert (out / "results" / "summary.md").is_file()
     assert (out / "results" / "bars_table2.png").is_file()
+    # the demo keeps three members (the recipe's SEED-IV protocol has six)
+    assert '"ensemble": "3"' in (out / "results" / "results_settings.json").read_text()
 
 
 def test_pretrain_finetune_evaluate(seed_iv_root, tmp_path, capsys):
@@ -92,7 +94,7 @@ def test_protocol_command(seed_iv_root, tmp_path, capsys):
     assert (out / "results.csv").is_file() and not (out / "bars_tablebaselines.png").exists()
     # --ensemble reaches run_protocol (it is bound to the stored settings)
     settings = (out / "results_settings.json").read_text()
-    assert '"ensemble": "3"' in settings  # the default
+    assert '"ensemble": "6"' in settings  # the recipe's for SEED-IV
     out2 = tmp_path / "proto1"
     assert main(["protocol", str(seed_iv_root), "--tables", "baselines", "--out-dir", str(out2),
                  "--train-trials", "8", "--no-plots", "--ensemble", "1", "-q"]) == 0
@@ -168,7 +170,7 @@ def test_recipe_options(seed_iv_root, tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         main(["protocol", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "--recipe {default,paper}" in text and "6 min on 2 idle CPU cores" in text
+    assert "--recipe {default,paper}" in text and "took 15 min on 2 CPU cores" in text
 
 
 def test_pretrain_feature_option(seed_iv_root, tmp_path, monkeypatch, capsys):

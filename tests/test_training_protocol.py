@@ -242,9 +242,9 @@ def test_run_tasks_starts_each_fit_when_its_extractors_are_ready():
         list(_run_tasks(1, tasks[2:], {}))
 
 
-@pytest.mark.parametrize("dataset, members", [("SEED-IV", 3), ("SEED", 5)])
+@pytest.mark.parametrize("dataset, members", [("SEED-IV", 6), ("SEED", 5)])
 def test_run_protocol_default_ensemble(dataset, members, seed_iv_root, tmp_path):
-    """ensemble=None takes the dataset's recipe (SEED: five members, SEED-IV: three)."""
+    """ensemble=None takes the dataset's recipe (SEED: five members, SEED-IV: six)."""
     from mne_mmvsstma.simulation import simulate_seed
 
     root = seed_iv_root if dataset == "SEED-IV" else simulate_seed(

@@ -265,8 +265,8 @@ def run_protocol(
         per modality (seeds ``random_state``, ``random_state + 1``, ...),
         every neural-network result averages the class probabilities of one
         classifier per member, and "w/o pretraining" averages as many random
-        initialisations. ``None``: the recipe's (default recipe: 5 on SEED, 3
-        on SEED-IV and SEED-V, see :ref:`recipe`; paper recipe: 1, one model
+        initialisations. ``None``: the recipe's (default recipe: 6 on SEED-IV,
+        5 on SEED, 3 on SEED-V, see :ref:`recipe`; paper recipe: 1, one model
         per setting, as the paper does); the training time grows with the
         members.
     svm_kernel, svm_C : str, float
