@@ -500,6 +500,7 @@ def cmd_pretrain(args):
         lr=_option(args, "lr", "pretrain_lr"), whitening=_recipe(args)["whitening"],
         whitening_covariance=_recipe(args)["whitening_covariance"], whitening_data=white,
         target=_recipe(args)["pretrain_target"],
+        reset_batchnorm=_recipe(args)["reset_batchnorm"],
         model_kwargs=_model_kwargs(args),
         device=args.device, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
         resume=args.resume,

@@ -87,6 +87,35 @@ def test_pretrainer_fit_transform_score_and_clone_keeps_weights():
         assert torch.equal(a, b)
 
 
+def test_pretrainer_resets_the_batchnorm_statistics_before_its_whitening():
+    """reset_batchnorm: after training the batch normalisations hold their initial statistics
+    (the trained ones otherwise), and the whitening is learned on the features of that network."""
+    from mne_mmvsstma.training.probe import _zca_whitening
+
+    eeg, _, _, _ = _data()
+
+    def norms(pre):
+        return [m for m in pre.module_.modules()
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+    kept = Pretrainer(n_decoder_layers=1, reset_batchnorm=False, whitening=1.0, **FIT).fit(eeg)
+    reset = Pretrainer(n_decoder_layers=1, whitening=1.0, **FIT).fit(eeg)
+    assert reset.reset_batchnorm and len(norms(reset)) == 2  # encoder and decoder block
+    for a, b in zip(norms(kept), norms(reset)):
+        assert not torch.allclose(a.running_mean, torch.zeros_like(a.running_mean))
+        assert not torch.allclose(a.running_var, torch.ones_like(a.running_var))
+        torch.testing.assert_close(b.running_mean, torch.zeros_like(b.running_mean))
+        torch.testing.assert_close(b.running_var, torch.ones_like(b.running_var))
+    # the same training (weights), other statistics, other features
+    for (name, a), b in zip(kept.module_.named_parameters(), reset.module_.parameters()):
+        assert torch.equal(a, b), name
+    feats = reset.transform(eeg)
+    assert not np.allclose(feats, kept.transform(eeg), atol=1e-3)
+    mean, W = _zca_whitening(feats.astype(np.float64), 1.0)
+    np.testing.assert_allclose(reset.whitening_[0], mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(reset.whitening_[1], W, rtol=1e-4, atol=1e-6)
+
+
 def test_prediction_batches_default_to_64_windows_on_cpu():
     """Predictions run in cache-sized batches on CPU; the batch size changes no result."""
     eeg, _, y, groups = _data()
@@ -678,6 +707,7 @@ def test_defaults_are_the_recipe():
     paper = Pretrainer(**pretrainer_params("paper"))
     assert (paper.n_layers, paper.n_decoder_layers, paper.n_heads, paper.lr,
             paper.max_epochs, paper.mask_ratio) == (6, 6, 6, 1.5e-4, 100, 0.3)
+    assert Pretrainer().reset_batchnorm and not paper.reset_batchnorm
     clf = EmotionClassifier(**classifier_params("paper"))
     assert (clf.n_layers, clf.max_epochs, clf.probe_C) == (6, 100, None)
     r["pretrain_epochs"] = 7  # a copy: changing it changes no default

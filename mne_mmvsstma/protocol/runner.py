@@ -376,6 +376,7 @@ def _resolve_arguments(recipe, given, *, n_jobs, tables, out_dir, resume, overwr
         pretrain_kwargs={"lr": r["pretrain_lr"], "whitening": r["whitening"],
                          "whitening_covariance": r["whitening_covariance"],
                          "target": r["pretrain_target"],
+                         "reset_batchnorm": r["reset_batchnorm"],
                          **(given.pretrain_kwargs or {})},
         classifier_kwargs={"probe_C": r["probe_C"], "lr": r["finetune_lr"],
                            **(given.classifier_kwargs or {})},

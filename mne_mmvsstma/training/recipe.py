@@ -43,6 +43,8 @@ RECIPES = {
         # film clip differ (when the stimuli are known: recordings of the SEED family)
         whitening=0.1,
         whitening_covariance="auto",
+        # the batch normalisations keep their initial statistics after pretraining
+        reset_batchnorm=True,
         # SEED / SEED-IV: the EEG extractors learn from de_movingAve, which varies within
         # trials (the classifiers see de_LDS); SEED-V files hold one DE family
         pretrain_feature="de_movingAve",
@@ -60,6 +62,7 @@ RECIPES = {
         pretrain_batch_size=64,
         whitening=None,
         whitening_covariance="auto",
+        reset_batchnorm=False,
         pretrain_feature=None,  # the EEG features of the classifiers (de_LDS)
         finetune_epochs=100,  # end to end, early stopping on held-out training trials
         finetune_lr=1e-3,
@@ -85,7 +88,7 @@ def get_recipe(recipe="default"):
         ``model_kwargs``, ``pretrain_epochs``, ``pretrain_mask_ratio``,
         ``pretrain_target`` (the Pretrainer's ``target``),
         ``pretrain_lr``, ``pretrain_batch_size``, ``whitening``,
-        ``whitening_covariance``,
+        ``whitening_covariance``, ``reset_batchnorm``,
         ``pretrain_feature`` (the EEG feature family of the pretraining
         corpus, ``None``: the classifiers' ``de_LDS``; see
         :func:`~mne_mmvsstma.protocol.run_protocol`), ``finetune_epochs``,
@@ -113,7 +116,8 @@ def pretrainer_params(recipe="default"):
     return dict(r["model_kwargs"], mask_ratio=r["pretrain_mask_ratio"],
                 target=r["pretrain_target"], max_epochs=r["pretrain_epochs"], lr=r["pretrain_lr"],
                 batch_size=r["pretrain_batch_size"], whitening=r["whitening"],
-                whitening_covariance=r["whitening_covariance"])
+                whitening_covariance=r["whitening_covariance"],
+                reset_batchnorm=r["reset_batchnorm"])
 
 
 def classifier_params(recipe="default"):
