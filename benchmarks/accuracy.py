@@ -40,9 +40,11 @@ from _machine import cpu_info, sgemm_gflops  # noqa: E402
 # feature vector per channel) and the recipe
 ARCH = dict(emb_dim=16, n_layers=1, n_decoder_layers=1, n_heads=1, head_dim=16, pool="channels")
 # (the whitening of all windows, as recorded in benchmarks/README.md: the simulated folders
-# share their stimulus order too, and the stimulus whitening was chosen on real data)
+# share their stimulus order too, and the stimulus whitening was chosen on real data; the
+# batch-norm statistics of the pretraining batches kept, as recorded: their reset after
+# pretraining was chosen on real data too)
 RECIPE = dict(pretrain_lr=1e-3, pretrain_mask_ratio=0.3, whitening=1.0,
-              whitening_covariance="total", probe_C=1.0,
+              whitening_covariance="total", reset_batchnorm=False, probe_C=1.0,
               probe_whitening="auto", probe_attention=True, finetune_epochs=0, fusion_dim=None)
 # members of the seed ensemble, as recorded in benchmarks/README.md (the protocol's default
 # for SEED-IV became 6 on real data; this simulated regression check keeps 3)
@@ -83,7 +85,8 @@ def run(dataset, root, *, n_subjects, pretrain_epochs, n_windows, threads, seed,
         pretrain_epochs=pretrain_epochs,
         pretrain_mask_ratio=mask_ratio,
         pretrain_kwargs=dict(lr=RECIPE["pretrain_lr"], whitening=RECIPE["whitening"],
-                             whitening_covariance=RECIPE["whitening_covariance"]),
+                             whitening_covariance=RECIPE["whitening_covariance"],
+                             reset_batchnorm=RECIPE["reset_batchnorm"]),
         finetune_epochs=RECIPE["finetune_epochs"], fusion_dim=RECIPE["fusion_dim"],
         classifier_kwargs=dict(probe_C=RECIPE["probe_C"],
                                probe_whitening=RECIPE["probe_whitening"],
