@@ -117,16 +117,18 @@ def linear_references(root, session, *, n_train_trials=None):
 
 
 def untrained_encoder_rows(root, session, *, ensemble=None, n_train_trials=None,
-                           model_kwargs=None):
-    """Per-recording accuracies of the recipe's EEG pipeline without masked reconstruction.
+                           model_kwargs=None, modalities=("eeg", "eye")):
+    """Per-recording accuracies of the recipe's single-modality pipelines without pretraining
+    of the weights.
 
     An ablation: the recipe's extractors with their weights left at the
     random initialisation (``Pretrainer(max_epochs=0)``) but their whitening
     learned as the recipe learns it, from the session's training trials
-    (de_LDS, each recording scaled on its own, by stimulus); then the same
-    probes and seed ensemble as the protocol's MV-SSTMA-EEG rows. What the
-    pretrained row gains over this one is what the masked reconstruction adds.
-    ``ensemble=None``: the protocol's members for SEED-IV.
+    (EEG de_LDS, eye features with their NaN filled as the protocol fills
+    them; each recording scaled on its own; by stimulus); then the same probes
+    and seed ensemble as the protocol's MV-SSTMA-EEG / -EYE rows. What a
+    pretrained row gains over its ablation is what the pretraining of the
+    weights adds. ``ensemble=None``: the protocol's members for SEED-IV.
     """
     import mne
 
@@ -140,25 +142,30 @@ def untrained_encoder_rows(root, session, *, ensemble=None, n_train_trials=None,
     if ensemble is None:  # the protocol's
         ensemble = DEFAULT_ENSEMBLE["SEED-IV"]
     recs = read_recordings(root, sessions=[session], fill_eye=None)
-    splits = [split_recording(rec, n_train_trials) for rec in recs]
+    splits = [split_recording(rec, n_train_trials, fill_eye="interpolate") for rec in recs]
     train = [tr for tr, _ in splits]
-    inp = recordings_to_inputs(train, need=("eeg",), n_windows=10,
-                               transform=_per_recording_scaling("eeg"))
-    params = dict(pretrainer_params(), max_epochs=0, scale=False, **(model_kwargs or {}))
-    with mne.utils.use_log_level("error"):  # max_epochs=0 is the point here
-        members = [Pretrainer(**params, random_state=seed).fit(
-            inp.eeg, groups=inp.trial_ids, stimuli=recording_stimuli(train, inp)[0])
-            for seed in range(ensemble)]
-    out = []
-    for tr, te in splits:
-        probas = []
-        for seed, member in enumerate(members):
-            clf = finetune([tr], model=member, modality="eeg", random_state=seed, verbose=False)
-            res = evaluate(clf, [te], verbose=False)
-            probas.append(res["proba"])
-        pred = np.asarray(res["classes"])[np.mean(probas, axis=0).argmax(axis=1)]
-        out.append(_result(pred, res["y_true"]))
-    return {"MV-SSTMA-EEG (untrained, whitened)": out}
+    rows = {}
+    for modality in modalities:
+        inp = recordings_to_inputs(train, need=(modality,), n_windows=10,
+                                   transform=_per_recording_scaling(modality))
+        params = dict(pretrainer_params(), modality=modality, max_epochs=0, scale=False,
+                      **(model_kwargs or {}))
+        with mne.utils.use_log_level("error"):  # max_epochs=0 is the point here
+            members = [Pretrainer(**params, random_state=seed).fit(
+                getattr(inp, modality), groups=inp.trial_ids,
+                stimuli=recording_stimuli(train, inp)[0]) for seed in range(ensemble)]
+        out = []
+        for tr, te in splits:
+            probas = []
+            for seed, member in enumerate(members):
+                clf = finetune([tr], model=member, modality=modality, random_state=seed,
+                               verbose=False)
+                res = evaluate(clf, [te], verbose=False)
+                probas.append(res["proba"])
+            pred = np.asarray(res["classes"])[np.mean(probas, axis=0).argmax(axis=1)]
+            out.append(_result(pred, res["y_true"]))
+        rows[f"MV-SSTMA-{modality.upper()} (untrained, whitened)"] = out
+    return rows
 
 
 def _result(pred, y):

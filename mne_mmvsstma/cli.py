@@ -22,7 +22,12 @@ import time
 from pathlib import Path
 
 # the recipes and network sizes (no torch import)
-from .training.recipe import MODEL_SIZES, PRETRAIN_FEATURES, RECIPES
+from .training.recipe import (
+    MODEL_SIZES,
+    PRETRAIN_FEATURES,
+    PRETRAIN_TARGETS,
+    RECIPES,
+)
 
 DEMO_TABLES = "2,baselines"
 RECIPE_HELP = (
@@ -308,6 +313,11 @@ def build_parser():
                                                 what="ratio"), default=None,
                    help="fraction of the channels masked and reconstructed (default: the "
                         "recipe's, 0.7; paper 0.3)")
+    p.add_argument("--target", choices=list(PRETRAIN_TARGETS), default=None,
+                   help="what the masked channels are compared with: 'self' (the window, the "
+                        "masked autoencoder), 'stimulus' (the other recordings' mean window of "
+                        "the same film clip) or 'teacher' (an EMA teacher's tokens of the whole "
+                        "window, data2vec-style); default: the recipe's, 'self'")
     _add_pretrain_feature(p, "--feature")
     _add_arch(p)
     _add_checkpoint(p)
@@ -499,7 +509,7 @@ def cmd_pretrain(args):
         batch_size=_option(args, "batch_size", "pretrain_batch_size"),
         lr=_option(args, "lr", "pretrain_lr"), whitening=_recipe(args)["whitening"],
         whitening_covariance=_recipe(args)["whitening_covariance"], whitening_data=white,
-        target=_recipe(args)["pretrain_target"],
+        target=_option(args, "target", "pretrain_target"),
         reset_batchnorm=_recipe(args)["reset_batchnorm"],
         model_kwargs=_model_kwargs(args),
         device=args.device, random_state=args.seed, checkpoint_dir=args.checkpoint_dir,
@@ -509,7 +519,7 @@ def cmd_pretrain(args):
     last = model.history[-1, "train_loss"] if len(model.history) else float("nan")
     what = f" ({feature})" if feature else ""
     _print(f"Pretrained {args.modality} extractor on {len(data)} recordings{what} "
-           f"({len(model.history)} epochs, final reconstruction loss {last:.4f}) -> {args.out}")
+           f"({len(model.history)} epochs, final training loss {last:.4f}) -> {args.out}")
     return 0
 
 

@@ -119,7 +119,8 @@ def test_real_accuracy_benchmark_smoke():
     rows = ("SVM-EEG", "SVM-EYE", "SVM-Concat", "LDA-EEG", "Logistic-EEG (whitened)",
             "MV-SSTMA-EEG (w/o pretraining)", "MV-SSTMA-EEG (pretrained)",
             "MV-SSTMA-EEG (untrained, whitened)",
-            "MV-SSTMA-EYE (w/o pretraining)", "MV-SSTMA-EYE (pretrained)", "Concat", "Att")
+            "MV-SSTMA-EYE (w/o pretraining)", "MV-SSTMA-EYE (pretrained)",
+            "MV-SSTMA-EYE (untrained, whitened)", "Concat", "Att")
     lines = out.splitlines()
     for row in rows:
         assert sum(line.startswith(f"{row} ") for line in lines) == 1, (row, out)

@@ -221,3 +221,11 @@ def test_pretrain_feature_option(seed_iv_root, tmp_path, monkeypatch, capsys):
         main(base + ["--feature", "psd_LDS"])
     assert main(base + ["--modality", "eye", "--feature", "de_movingAve"]) == 2
     assert "for --modality eeg only" in capsys.readouterr().err
+    # --target: what the masked channels are compared with (default: the recipe's)
+    assert kwargs["target"] == get_recipe()["pretrain_target"]
+    with pytest.raises(Stop):
+        main(base + ["--target", "teacher"])
+    assert seen["pretrain"][1]["target"] == "teacher"
+    with pytest.raises(SystemExit):
+        main(base + ["--target", "others"])
+    assert "invalid choice: 'others'" in capsys.readouterr().err

@@ -373,5 +373,34 @@ def test_forward_pretrain_target():
     torch.testing.assert_close(out["loss"], err[mask].mean())
     same = model.forward_pretrain(x, generator=gen(), target=x)
     torch.testing.assert_close(same["loss"], own["loss"])
-    with pytest.raises(ValueError, match=r"target must have the shape of x \(6, 10, 4, 3\)"):
+    with pytest.raises(ValueError, match=r"target must have shape .* = \(6, 10, 4, 3\), got "
+                                         r"\(6, 5, 4, 3\)"):
         model.forward_pretrain(x, target=other[:, :5])
+
+
+def test_forward_pretrain_target_dim():
+    """target_dim: the decoder predicts targets of another width (e.g. a teacher's tokens)."""
+    model = _model(target_dim=7).eval()
+    assert model.reconstruction.out_features == 7
+    x = _x()
+    target = torch.randn(6, 10, 4, 7, generator=torch.Generator().manual_seed(5))
+    out = model.forward_pretrain(x, generator=torch.Generator().manual_seed(3), target=target)
+    assert out["reconstruction"].shape == (6, 10, 4, 7)
+    err = (out["reconstruction"] - target).square().mean(dim=(2, 3))
+    torch.testing.assert_close(out["loss"], err[out["mask"]].mean())
+    with pytest.raises(ValueError, match="predicts target_dim=7 values per token, not the 3 "
+                                         "input features; pass target="):
+        model.forward_pretrain(x)
+    with pytest.raises(ValueError, match=r"= \(6, 10, 4, 7\), got \(6, 10, 4, 3\)"):
+        model.forward_pretrain(x, target=x)
+    # the input-scale initialisation leaves a layer that does not predict the input alone
+    ref = _model(target_dim=7)
+    ref.init_input_scale([1.0, 2.0, 3.0], [2.0, 2.0, 2.0])
+    torch.testing.assert_close(ref.reconstruction.weight,
+                               _model(target_dim=7).reconstruction.weight)
+    # the encoder of a classifier built from it is that of any MVSSTMA
+    clf = MVSSTMA.from_pretrained(model, 2)
+    assert clf.reconstruction is None and clf.n_outputs == 2
+    torch.testing.assert_close(clf.eval().encode(x), model.encode(x))
+    with pytest.raises(ValueError, match="target_dim"):
+        _model(target_dim=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -292,3 +293,11 @@ def test_pretrain_stimulus_target_on_recordings():
                     **kw).whitening_covariance_ == "total"
     with pytest.raises(ValueError, match="target='stimulus': trial 1 of SEED-IV session 1"):
         pretrain(_feature_recordings(swap=1), **kw)
+    # the teacher's target needs no stimulus: contradicting stimuli do not matter when the
+    # whitening does not use them either
+    kw["target"] = "teacher"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pre = pretrain(_feature_recordings(swap=1), whitening_covariance="total", **kw)
+    assert pre.target == "teacher" and pre.teacher_ is not None
+    assert pre.whitening_covariance_ == "total"

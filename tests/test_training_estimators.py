@@ -87,6 +87,95 @@ def test_pretrainer_fit_transform_score_and_clone_keeps_weights():
         assert torch.equal(a, b)
 
 
+class _Weights(Callback):
+    """The network's weights before training and after every training step."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.steps = [{k: v.detach().clone() for k, v in net.module_.named_parameters()}]
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.steps.append({k: v.detach().clone() for k, v in net.module_.named_parameters()})
+
+
+def test_pretrainer_teacher_target(tmp_path):
+    """target='teacher': the decoder predicts the layer-normalised tokens of an encoder whose
+    weights are the exponential moving average of the trained ones, step by step."""
+    eeg, _, y, groups = _data()
+    record = _Weights()
+    pre = Pretrainer(n_decoder_layers=1, target="teacher", teacher_decay=0.9, **FIT,
+                     callbacks=[("weights", record)]).fit(eeg)
+    teacher = pre.teacher_
+    assert teacher.decoder is None and not any(p.requires_grad for p in teacher.parameters())
+    assert pre.module_.reconstruction.out_features == ARCH["emb_dim"]
+    # the optimizer trains the network only
+    n_opt = sum(p.numel() for g in pre.optimizer_.param_groups for p in g["params"])
+    assert n_opt == sum(p.numel() for p in pre.module_.parameters())
+    # teacher = EMA of the weights after every step, from the initial weights
+    assert len(record.steps) == 1 + 4 * int(np.ceil(len(eeg) / FIT["batch_size"]))
+    for name, weight in teacher.named_parameters():
+        ema = record.steps[0][name]
+        for step in record.steps[1:]:
+            ema = 0.9 * ema + 0.1 * step[name]
+        torch.testing.assert_close(weight, ema, rtol=1e-5, atol=1e-6)
+        assert not torch.equal(weight, pre.module_.state_dict()[name])
+    # the targets: every token of the teacher's encoding standardised over its emb_dim values
+    Xs = torch.from_numpy(np.asarray(pre.scalers_["eeg"].transform(eeg), dtype=np.float32))
+    x, target = pre._targets(Xs)
+    with torch.no_grad():
+        tokens = teacher.encode(Xs).numpy().astype(np.float64)
+    mean, var = tokens.mean(-1, keepdims=True), tokens.var(-1, keepdims=True)
+    np.testing.assert_allclose(target.numpy(), (tokens - mean) / np.sqrt(var + 1e-5),
+                               rtol=1e-4, atol=1e-4)
+    # score: minus the masked error against those targets (one batch here)
+    pre.iterator_valid__batch_size = len(eeg)
+    gen = torch.Generator().manual_seed(pre._seed(2))
+    with torch.no_grad():
+        loss = pre.module_.forward_pretrain(Xs, mask_ratio=pre.mask_ratio, generator=gen,
+                                            target=target)["loss"].item()
+    assert pre.score(eeg) == pytest.approx(-loss, rel=1e-6)
+    own = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg)
+    assert not np.allclose(pre.transform(eeg), own.transform(eeg))
+    # the classifier starts from the encoder (the prediction layer is not part of it)
+    clf = EmotionClassifier(pretrained=pre, probe_C=0.1, **{**FIT, "max_epochs": 0}).fit(
+        eeg, y, groups=groups)
+    assert clf.module_.reconstruction is None
+    for name, _ in teacher.named_parameters():
+        if name.startswith(("spectral_embedding.", "encoder.")):
+            torch.testing.assert_close(clf.module_.state_dict()[name],
+                                       pre.module_.state_dict()[name])
+    # a Pretrainer read from a file scores against its own encoder as teacher
+    loaded = load_model(save_model(pre, tmp_path / "pre.pt"))
+    np.testing.assert_allclose(loaded.transform(eeg), pre.transform(eeg), rtol=1e-5, atol=1e-6)
+    assert np.isfinite(loaded.score(eeg))
+    for name, weight in loaded.teacher_.named_parameters():
+        torch.testing.assert_close(weight, loaded.module_.state_dict()[name])
+    with pytest.raises(ValueError, match=r"teacher_decay must be in \[0, 1\], got 1.5"):
+        Pretrainer(target="teacher", teacher_decay=1.5, **FIT).fit(eeg)
+
+
+def test_pretrainer_whitening_auto_is_the_modality_shrinkage():
+    """whitening='auto': the recipe's shrinkage of the modality (EEG 0.1, eye 3.0)."""
+    from mne_mmvsstma.training.recipe import AUTO_WHITENING
+
+    eeg, eye, _, _ = _data()
+    assert AUTO_WHITENING == {"eeg": 0.1, "eye": 3.0}
+    for modality, X in (("eeg", eeg), ("eye", eye)):
+        pre = Pretrainer(modality=modality, n_decoder_layers=1, **FIT).fit(X)
+        assert pre.whitening == "auto" and pre.whitening_shrinkage_ == AUTO_WHITENING[modality]
+        feats = pre.transform(X).astype(np.float64)
+        evals, evecs = np.linalg.eigh(np.cov(feats, rowvar=False))
+        evals = np.maximum(evals, 0)
+        ref = evecs @ np.diag(1 / np.sqrt(evals + AUTO_WHITENING[modality] * evals.mean())) \
+            @ evecs.T
+        np.testing.assert_allclose(pre.whitening_[1], ref, atol=1e-6 * np.abs(ref).max())
+        np.testing.assert_allclose(pre.whitening_[0], feats.mean(0), rtol=1e-5, atol=1e-6)
+    assert Pretrainer(whitening=None, **FIT).fit(eeg).whitening_shrinkage_ is None
+    for bad in ("total", -1.0, float("nan")):
+        with pytest.raises(ValueError, match="whitening"):
+            Pretrainer(whitening=bad, **FIT).fit(eeg)
+
+
 def test_pretrainer_resets_the_batchnorm_statistics_before_its_whitening():
     """reset_batchnorm: after training the batch normalisations hold their initial statistics
     (the trained ones otherwise), and the whitening is learned on the features of that network."""
@@ -305,11 +394,13 @@ def _epochs(est):
     return [(h["epoch"], h["train_loss"], h.get("valid_loss")) for h in est.history]
 
 
-@pytest.mark.parametrize("kind", ["pretrainer", "classifier"])
+@pytest.mark.parametrize("kind", ["pretrainer", "teacher", "classifier"])
 def test_interrupted_and_resumed_fit_equals_uninterrupted(tmp_path, kind):
     eeg, _, y, groups = _data()
-    if kind == "pretrainer":
-        make = lambda **kw: Pretrainer(n_decoder_layers=1, **{**FIT, "max_epochs": 5}, **kw)  # noqa: E731
+    if kind in ("pretrainer", "teacher"):
+        target = "teacher" if kind == "teacher" else "self"
+        make = lambda **kw: Pretrainer(n_decoder_layers=1, target=target,  # noqa: E731
+                                       **{**FIT, "max_epochs": 5}, **kw)
         fit = lambda est: est.fit(eeg)  # noqa: E731
     else:
         make = lambda **kw: EmotionClassifier(  # noqa: E731
@@ -325,6 +416,10 @@ def test_interrupted_and_resumed_fit_equals_uninterrupted(tmp_path, kind):
     assert _epochs(resumed) == _epochs(full)  # bit for bit
     for va, vb in zip(resumed.module_.state_dict().values(), full.module_.state_dict().values()):
         assert torch.equal(va, vb)
+    if kind == "teacher":  # the checkpoint holds the teacher too
+        for va, vb in zip(resumed.teacher_.state_dict().values(),
+                          full.teacher_.state_dict().values()):
+            assert torch.equal(va, vb)
     # resuming a finished run trains nothing more
     again = fit(make(checkpoint_dir=ckpt, resume=True))
     assert _epochs(again) == _epochs(full)
@@ -596,6 +691,15 @@ def test_linear_probe_equals_logistic_regression_on_frozen_features():
     eye_only = EmotionClassifier(modality="eye", pretrained=pre_eye, probe_C=0.1,
                                  **{**FIT, "max_epochs": 0}).fit(eye, y, groups=groups)
     assert eye_only._probe_whitening() is None
+    # ... unless its Pretrainer learned the whitening by stimulus (then it does, as EEG)
+    stim_eye = Pretrainer(modality="eye", n_decoder_layers=1, pool="channels", whitening=0.5,
+                          **FIT).fit(eye, groups=groups, stimuli=groups % 3)
+    assert stim_eye.whitening_covariance_ == "stimulus"
+    for use, want in (("auto", stim_eye.whitening_), (False, None)):
+        probe = EmotionClassifier(modality="eye", pretrained=stim_eye, probe_C=0.1,
+                                  probe_whitening=use, **{**FIT, "max_epochs": 0})
+        probe.fit(eye, y, groups=groups)
+        assert probe._probe_whitening() is want
     for fusion in ("concat", "attention"):
         f = EmotionClassifier(fusion=fusion, pretrained={"eeg": pre, "eye": pre_eye},
                               probe_C=1.0, **{**FIT, "max_epochs": 0})
@@ -738,7 +842,7 @@ def test_pretrainer_stimulus_whitening_and_fit_whitening(tmp_path):
                                                                  stimuli=stimuli)
     assert pre.whitening_covariance_ == "stimulus"
     feats = pre.transform(eeg)
-    mean, W, n_used = _stimulus_whitening(feats, groups, stimuli, pre.whitening)
+    mean, W, n_used = _stimulus_whitening(feats, groups, stimuli, pre.whitening_shrinkage_)
     assert n_used == 3
     np.testing.assert_allclose(pre.whitening_[0], mean, rtol=1e-6)
     np.testing.assert_allclose(pre.whitening_[1], W, rtol=1e-5, atol=1e-8)
@@ -752,7 +856,8 @@ def test_pretrainer_stimulus_whitening_and_fit_whitening(tmp_path):
     other = eeg + 0.3
     weights = {k: v.clone() for k, v in pre.module_.state_dict().items()}
     pre.fit_whitening(other, groups=groups, stimuli=stimuli)
-    mean2, W2, _ = _stimulus_whitening(pre.transform(other), groups, stimuli, pre.whitening)
+    mean2, W2, _ = _stimulus_whitening(pre.transform(other), groups, stimuli,
+                                       pre.whitening_shrinkage_)
     np.testing.assert_allclose(pre.whitening_[1], W2, rtol=1e-5, atol=1e-8)
     assert not np.allclose(W2, W)
     assert all(torch.equal(v, pre.module_.state_dict()[k]) for k, v in weights.items())

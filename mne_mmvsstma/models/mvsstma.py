@@ -110,6 +110,13 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         Dilation of the temporal convolutions (default 1).
     ff_dim : int | None
         Hidden width of the feed-forward networks (``None``: ``4 * emb_dim``).
+    target_dim : int | None
+        Width of what the decoder predicts at every channel and time step
+        (the output of ``reconstruction``). ``None`` (default): ``n_bands``,
+        the input features themselves (the masked autoencoder). Another width
+        predicts other targets passed to :meth:`forward_pretrain`, e.g. the
+        ``emb_dim`` tokens of a teacher network
+        (:class:`~mne_mmvsstma.training.Pretrainer`'s ``target="teacher"``).
 
     Notes
     -----
@@ -153,6 +160,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         pool: str = "mean",
         dilation: int | Sequence[int] = 1,
         ff_dim: int | None = None,
+        target_dim: int | None = None,
     ):
         super().__init__(
             n_outputs=n_outputs,
@@ -168,6 +176,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             ("emb_dim", emb_dim, 1),
             ("n_layers", n_layers, 1),
             ("n_decoder_layers", n_decoder_layers, 0),
+            ("target_dim", n_bands if target_dim is None else target_dim, 1),
         ):
             check_int(val, f"MVSSTMA: {name}", minimum=low)
         if pool not in _POOLS:
@@ -185,6 +194,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         self.emb_dim = emb_dim
         self.n_layers = n_layers
         self.n_decoder_layers = n_decoder_layers
+        self.target_dim = target_dim
         self.mask_ratio = float(mask_ratio)
         self.pool = pool
         self.drop_prob = float(drop_prob)
@@ -210,7 +220,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             self.decoder = nn.Sequential(
                 *[HybridBlock(**block_kwargs) for _ in range(n_decoder_layers)]
             )
-            self.reconstruction = nn.Linear(emb_dim, n_bands)
+            self.reconstruction = nn.Linear(emb_dim, target_dim or n_bands)
         else:
             self.mask_token = None
             self.decoder = None
@@ -279,7 +289,8 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         Rescales the spectral embedding so that, at initialisation, it sees
         inputs standardised per band (``W <- W / s``, ``b <- b - W m`` with the
         training mean ``m`` and standard deviation ``s`` of every band), and
-        the reconstruction layer (if any) starts by predicting ``m`` with the
+        the reconstruction layer (if any, and if it predicts the input
+        features: ``target_dim=None``) starts by predicting ``m`` with the
         spread ``s``. A no-op for standardised EEG DE; it lets the model work
         with eye features on a 10..100 scale.
 
@@ -294,7 +305,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         sd = torch.where(sd > 0, sd, torch.ones_like(sd))
         emb.weight.div_(sd)
         emb.bias.sub_(emb.weight @ m)
-        if self.reconstruction is not None:
+        if self.reconstruction is not None and self.target_dim is None:
             self.reconstruction.weight.mul_(sd[:, None])
             self.reconstruction.bias.mul_(sd).add_(m)
 
@@ -453,9 +464,11 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         generator : torch.Generator | None
             Random generator of the mask.
         target : torch.Tensor | None
-            What the masked channels are compared with, shape of ``x``
-            (``None``: ``x`` itself, the masked autoencoder; e.g. the other
-            recordings' mean response to the same stimulus, see
+            What the masked channels are compared with, shape
+            ``(batch, n_chans, n_times, target_dim)`` (``None``: ``x`` itself,
+            the masked autoencoder, when ``target_dim`` is ``n_bands``; e.g.
+            the other recordings' mean response to the same stimulus, or a
+            teacher network's tokens, see
             :class:`~mne_mmvsstma.training.Pretrainer`'s ``target``).
 
         Returns
@@ -463,7 +476,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         dict
             ``loss``: scalar float32 mean squared error over the masked
             channels (all their time steps and bands) only;
-            ``reconstruction``: ``(batch, n_chans, n_times, n_bands)``
+            ``reconstruction``: ``(batch, n_chans, n_times, target_dim)``
             prediction of every channel; ``mask``: ``(batch, n_chans)`` bool,
             ``True`` at masked channels.
         """
@@ -483,10 +496,15 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
         full = full + self.pos_embedding.to(full.dtype).unsqueeze(1)
         reconstruction = self.reconstruction(self.decoder(full))
         if target is None:
+            if self.target_dim is not None and self.target_dim != self.n_bands:
+                raise ValueError(f"MVSSTMA.forward_pretrain: this model predicts "
+                                 f"target_dim={self.target_dim} values per token, not the "
+                                 f"{self.n_bands} input features; pass target=")
             target = x
-        elif target.shape != x.shape:
-            raise ValueError(f"MVSSTMA.forward_pretrain: target must have the shape of x "
-                             f"{tuple(x.shape)}, got {tuple(target.shape)}")
+        if target.shape != reconstruction.shape:
+            raise ValueError(f"MVSSTMA.forward_pretrain: target must have shape (batch, n_chans, "
+                             f"n_times, target_dim) = {tuple(reconstruction.shape)}, got "
+                             f"{tuple(target.shape)}")
         err = (reconstruction.float() - target.float()).square().mean(dim=(2, 3))  # (B, C)
         weight = mask.to(err.dtype)
         loss = (err * weight).sum() / weight.sum()

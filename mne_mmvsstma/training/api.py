@@ -248,7 +248,7 @@ def _stimuli_of(recs, inp, est, *, training=True):
     whitening and, when ``training``, its reconstruction target need none)."""
     target = est.target if training else "self"
     covariance = est.whitening_covariance
-    if covariance == "total" and target == "self":
+    if covariance == "total" and target != "stimulus":
         return None
     stimuli, problem = recording_stimuli(recs, inp)
     if problem is not None:

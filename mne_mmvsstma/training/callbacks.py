@@ -118,9 +118,9 @@ def _state_dict(module):
 class ExactResume(Callback):
     """Write the whole training state after every epoch; continue from it on the next fit.
 
-    The checkpoint (one file, written atomically by rank 0) holds the model,
-    optimizer and learning-rate-scheduler states, the history, the
-    early-stopping state (including the best weights so far) and the random
+    The checkpoint (one file, written atomically by rank 0) holds the model
+    (and a Pretrainer's ``teacher_``), optimizer and learning-rate-scheduler
+    states, the history, the early-stopping state (including the best weights so far) and the random
     number generator state, so that a fit interrupted after epoch ``k`` and
     resumed gives the same result as an uninterrupted one, bit for bit on the
     same device. The window order of every epoch is drawn from
@@ -228,6 +228,8 @@ class ExactResume(Callback):
             )
         net.module_.load_state_dict(ck["module"])
         net.optimizer_.load_state_dict(ck["optimizer"])
+        if ck.get("teacher") is not None:  # a Pretrainer's target="teacher"
+            net.teacher_.load_state_dict(ck["teacher"])
         net.history = History(from_plain(ck["history"]))
         torch.set_rng_state(ck["rng"])
         if ck.get("cuda_rng") is not None and torch.cuda.is_available():
@@ -262,6 +264,7 @@ class ExactResume(Callback):
             fingerprint=net.fingerprint_,
             fingerprint_parts=to_plain(getattr(net, "fingerprint_parts_", None)),
             module=_state_dict(net.module_),
+            teacher=None if getattr(net, "teacher_", None) is None else _state_dict(net.teacher_),
             optimizer=net.optimizer_.state_dict(),
             history=to_plain(list(net.history)),
             rng=torch.get_rng_state(),

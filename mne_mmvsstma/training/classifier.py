@@ -71,9 +71,14 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         trials (``GroupKFold``, ``groups``).
     probe_whitening : bool | ``"auto"``
         Whether the probe whitens the features with the Pretrainers'
-        ``whitening_``. ``"auto"`` (chosen with ``benchmarks/accuracy.py``):
-        for EEG and fusion classifiers, not for eye-only classifiers (there it
-        lowered the accuracy, while it raised that of fusion).
+        ``whitening_``. ``"auto"``: for EEG and fusion classifiers, and for
+        eye-only classifiers whose Pretrainer learned its whitening by
+        stimulus (``whitening_covariance_ == "stimulus"``). On the simulated
+        data of ``benchmarks/accuracy.py`` the whitening of all windows
+        lowered the eye-only accuracy while it raised that of fusion; on the
+        real SEED-IV development sessions the whitening by stimulus (at the
+        eye shrinkage of ``Pretrainer(whitening="auto")``) raised eye-only
+        probes by about 4 points on both sessions (``benchmarks/README.md``).
     probe_attention : bool
         Attention fusion: the probe also fits the attention vector. On the
         frozen per-modality features of the probe's windows: the closed-form
@@ -222,7 +227,8 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
     def _build_module(self):
         from ..models import MVSSTMA, MMVSSTMAClassifier
 
-        self.whitening_ = {}  # per modality, from the Pretrainers (used by the probe)
+        # per modality, from the Pretrainers (used by the probe): whitening and its covariance
+        self.whitening_, self.whitening_covariance_ = {}, {}
         if isinstance(self.module, torch.nn.Module):
             return copy.deepcopy(self.module)
         n_classes = len(self.classes_)
@@ -244,6 +250,8 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             src = _pretrained_module(pre, self.modality)
             self._check_encoder(src, self.modality)
             self.whitening_[self.modality] = getattr(pre, "whitening_", None)
+            self.whitening_covariance_[self.modality] = getattr(pre, "whitening_covariance_",
+                                                                None)
             return MVSSTMA.from_pretrained(src, n_classes)
         if isinstance(pre, MMVSSTMAClassifier):
             if pre.fusion != self.fusion:
@@ -268,6 +276,7 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
             self._check_encoder(src, m)
             encoders[m] = MVSSTMA.from_pretrained(src, None)
             self.whitening_[m] = getattr(pre[m], "whitening_", None)
+            self.whitening_covariance_[m] = getattr(pre[m], "whitening_covariance_", None)
         _, n_eeg, n_times, n_bands = shapes["eeg"]
         net = MMVSSTMAClassifier(
             n_classes, eeg_encoder=encoders["eeg"], eye_encoder=encoders["eye"],
@@ -470,7 +479,9 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         """
         use = self.probe_whitening
         if use == "auto":
-            use = self.fusion is not None or self.modality == "eeg"
+            use = (self.fusion is not None or self.modality == "eeg"
+                   or (getattr(self, "whitening_covariance_", None) or {}).get("eye")
+                   == "stimulus")
         whites = getattr(self, "whitening_", None) or {}
         if not use or all(w is None for w in whites.values()):
             return None

@@ -20,11 +20,10 @@ from ..utils import check_option, logger
 from ._base import ARCH_PARAMS, _MVSSTMANet, _resolve_device
 from ._data import _stimulus_targets
 from .probe import _stimulus_whitening, _zca_whitening
+from .recipe import AUTO_WHITENING, PRETRAIN_TARGETS
 
 #: what the covariance of :attr:`Pretrainer.whitening_` is computed from
 WHITENING_COVARIANCES = ("auto", "total", "stimulus")
-#: what the masked channels are reconstructed as
-TARGETS = ("self", "stimulus")
 
 
 class Pretrainer(_MVSSTMANet, NeuralNet):
@@ -54,6 +53,20 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         no other trial matches keeps itself). The encoder then learns what a
         recording's visible channels say about the response the subjects
         share. Needs ``stimuli`` and ``groups`` in :meth:`fit`.
+        ``"teacher"``: what a teacher network makes of the whole window (a
+        data2vec-style objective [1]_): the decoder predicts, at the masked
+        channels, the layer-normalised encoder tokens of all channels computed
+        by a copy of the encoder (``teacher_``) whose weights follow the
+        trained ones as an exponential moving average (``teacher_decay``);
+        the prediction layer then has ``emb_dim`` outputs. The encoder learns
+        to predict its own features of the full window rather than the band
+        values themselves.
+    teacher_decay : float
+        ``target="teacher"``: after every optimizer step, each teacher weight
+        becomes ``teacher_decay * teacher + (1 - teacher_decay) * trained``
+        (0: the teacher is the trained encoder of the previous step; 1: the
+        teacher keeps its initial weights). The teacher runs in evaluation
+        mode (no dropout; batch normalisation with its initial statistics).
     emb_dim, n_layers, n_decoder_layers, n_heads, head_dim, drop_prob, pool, kernel_sizes
         :class:`~mne_mmvsstma.models.MVSSTMA` architecture (by default the
         recipe's 1 + 1 hybrid blocks with one head of width 16, which a CPU
@@ -71,15 +84,22 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         heavy-tailed features, median / IQR, clipped; the default, because
         real eye features have p99 up to 300 times the median) or the paper's
         :class:`~mne_mmvsstma.features.EyeRescaler` to 10..100.
-    whitening : float | None
+    whitening : ``"auto"`` | float | None
         After training, learn a whitening of the encoder's features from the
         (unlabeled) training windows: ZCA with shrinkage, eigenvalues plus
-        ``whitening`` times their mean (``whitening_``; the recipe's 0.1). A linear probe of
+        ``whitening`` times their mean (``whitening_``). A linear probe of
         :class:`EmotionClassifier` on this Pretrainer's encoder applies it, so
         that directions in which windows vary most over all the pretraining
         recordings (trial-to-trial shifts, unrelated to emotion) weigh less.
-        Computed when the features have at most 4096 dimensions
-        (``pool="channels"`` or ``"mean"``). ``None``: none.
+        ``"auto"`` (default): the recipe's shrinkage of the modality
+        (:data:`~mne_mmvsstma.training.recipe.AUTO_WHITENING`: EEG 0.1, eye
+        3.0; the eye features, 31 values per time step, have few directions
+        of large variance and need more shrinkage: on the real SEED-IV
+        development sessions eye-only probes on untrained encoders scored
+        50.0 / 59.1 % unwhitened, 51.0 / 65.8 at 1.0 and 55.2 / 63.3 at 3.0,
+        sessions 1 / 2; ``benchmarks/README.md``). The value used is
+        ``whitening_shrinkage_``. Computed when the features have at most
+        4096 dimensions (``pool="channels"`` or ``"mean"``). ``None``: none.
     reset_batchnorm : bool
         After training, set the running statistics of the network's batch
         normalisations (one per hybrid block, after its temporal
@@ -157,6 +177,18 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         Its encoder (no decoder, no head), e.g. for feature extraction.
     scalers_ : dict
         ``{"eeg": scaler | None, "eye": scaler | None}``.
+    whitening_ : tuple of ndarray | None
+        ``(mean, W)``: the feature whitening (see ``whitening``).
+    whitening_covariance_ : ``"stimulus"`` | ``"total"`` | None
+        What the whitening equalises (see ``whitening_covariance``).
+    whitening_shrinkage_ : float | None
+        Its shrinkage (``whitening`` with ``"auto"`` resolved).
+    teacher_ : MVSSTMA | None
+        ``target="teacher"``: the teacher encoder (``None`` otherwise). It is
+        part of the training checkpoint (``checkpoint_dir``) but not of
+        :func:`~mne_mmvsstma.training.save_model` files: a Pretrainer read
+        from a file, trained further or scored, starts from a teacher equal to
+        its own encoder.
     history : skorch.history.History
         Per-epoch ``train_loss`` (masked MSE), ``valid_loss``, ``dur``.
 
@@ -170,6 +202,12 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         from mne_mmvsstma.training.recipe import pretrainer_params
 
         Pretrainer(**pretrainer_params("paper"))
+
+    References
+    ----------
+    .. [1] Baevski, A., Hsu, W.-N., Xu, Q., Babu, A., Gu, J., Auli, M. (2022).
+       data2vec: a general framework for self-supervised learning in speech,
+       vision and language. ICML 2022.
     """
 
     def __init__(
@@ -178,6 +216,7 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         mask_ratio=0.7,
         *,
         target="self",
+        teacher_decay=0.99,
         emb_dim=16,
         n_layers=1,
         n_decoder_layers=1,
@@ -188,7 +227,7 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         kernel_sizes=(7, 5, 3),
         scale=True,
         eye_scaling="robust",
-        whitening=0.1,
+        whitening="auto",
         whitening_covariance="auto",
         reset_batchnorm=True,
         lr=1e-3,
@@ -218,6 +257,7 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         self.modality = modality
         self.mask_ratio = mask_ratio
         self.target = target
+        self.teacher_decay = teacher_decay
         self.emb_dim = emb_dim
         self.n_layers = n_layers
         self.n_decoder_layers = n_decoder_layers
@@ -260,19 +300,55 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         net = MVSSTMA(
             n_outputs=None, n_chans=n_chans, n_times=n_times, n_bands=n_bands,
             mask_ratio=float(self.mask_ratio), **{k: getattr(self, k) for k in ARCH_PARAMS},
+            target_dim=self.emb_dim if self.target == "teacher" else None,
             **self.get_params_for("module"))
         net.init_input_scale(*self.input_stats_)
         return net
 
+    def initialize_module(self):  # noqa: D102
+        super().initialize_module()
+        # not a skorch module: neither trained by the optimizer nor part of module_
+        object.__setattr__(self, "teacher_", None)
+        if self.target == "teacher":
+            self._teacher()
+        return self
+
+    def _teacher(self):
+        """The teacher of ``target="teacher"`` (a copy of the encoder when there is none yet,
+        e.g. in a Pretrainer read from a file)."""
+        from ..models import MVSSTMA
+
+        teacher = getattr(self, "teacher_", None)
+        if teacher is None:
+            teacher = MVSSTMA.from_pretrained(self.module_, None).requires_grad_(False).eval()
+            object.__setattr__(self, "teacher_", teacher)
+        return teacher
+
+    def _targets(self, x):
+        """What the masked channels of the windows ``x`` are compared with (None: ``x``)."""
+        if isinstance(x, dict):  # windows and their reconstruction targets
+            return x["x"], x["target"]
+        if self.target != "teacher":
+            return x, None
+        with torch.no_grad():
+            tokens = self._teacher().encode(x).float()
+        return x, torch.nn.functional.layer_norm(tokens, tokens.shape[-1:])
+
+    def train_step(self, batch, **fit_params):  # noqa: D102
+        step = super().train_step(batch, **fit_params)
+        if self.target == "teacher":  # the teacher follows the weights just updated
+            trained = dict(self.module_.named_parameters())
+            with torch.no_grad():
+                for name, weight in self._teacher().named_parameters():
+                    weight.lerp_(trained[name].detach(), 1.0 - float(self.teacher_decay))
+        return step
+
     def _train_forward(self, model, X):
-        if isinstance(X, dict):  # windows and their reconstruction targets
-            return model.forward_pretrain(X["x"], mask_ratio=self.mask_ratio,
-                                          target=X["target"])["loss"]
-        return model.forward_pretrain(X, mask_ratio=self.mask_ratio)["loss"]
+        x, target = self._targets(X)
+        return model.forward_pretrain(x, mask_ratio=self.mask_ratio, target=target)["loss"]
 
     def infer(self, x, **fit_params):  # noqa: D102
-        x = to_tensor(x, device=self.device)
-        x, target = (x["x"], x["target"]) if isinstance(x, dict) else (x, None)
+        x, target = self._targets(to_tensor(x, device=self.device))
         return self.module_.forward_pretrain(x, mask_ratio=self.mask_ratio, target=target,
                                              generator=self.eval_generator_)["loss"]
 
@@ -347,8 +423,9 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
                                 {"kind": "pretrain"})
 
     def _with_targets(self, X, groups):
-        """``X``, or ``{"x": X, "target": ...}`` when the target is not the window itself."""
-        if self.target == "self":
+        """``X``, or ``{"x": X, "target": ...}`` when the target is fixed data other than the
+        window itself."""
+        if self.target != "stimulus":
             return X
         return {"x": X, "target": _stimulus_targets(X, groups, self.stimuli_fit_)}
 
@@ -365,7 +442,10 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
         """``stimuli`` as an array (or None), checked against ``X``, ``groups`` and the setting
         (``training``: also the reconstruction target's needs)."""
         check_option("whitening_covariance", self.whitening_covariance, WHITENING_COVARIANCES)
-        check_option("target", self.target, TARGETS)
+        check_option("target", self.target, PRETRAIN_TARGETS)
+        self._whitening_shrinkage()  # checked before training
+        if not 0.0 <= float(self.teacher_decay) <= 1.0:
+            raise ValueError(f"teacher_decay must be in [0, 1], got {self.teacher_decay!r}")
         if stimuli is None:
             if self.target == "stimulus" and training:
                 raise ValueError(
@@ -429,10 +509,23 @@ class Pretrainer(_MVSSTMANet, NeuralNet):
                                                 np.asarray(groups), stimuli)
         return self
 
+    def _whitening_shrinkage(self):
+        """The shrinkage of the whitening (``"auto"`` resolved; None: no whitening)."""
+        shrink = self.whitening
+        if isinstance(shrink, str):
+            check_option("whitening", shrink, ("auto",))
+            return AUTO_WHITENING[self.modality]
+        if shrink is not None and not (isinstance(shrink, (int, float, np.number))
+                                       and 0 <= shrink < np.inf):
+            raise ValueError(f"whitening must be 'auto', a shrinkage >= 0 or None, got "
+                             f"{shrink!r}")
+        return shrink
+
     def _learn_whitening(self, X, groups=None, stimuli=None):
         """``(mean, W)`` of the ZCA whitening of the encoder features of ``X``, or None."""
-        shrink = self.whitening
+        shrink = self._whitening_shrinkage()
         self.whitening_covariance_ = None
+        self.whitening_shrinkage_ = shrink
         if shrink is None:
             return None
         dim = self.module_.feature_dim

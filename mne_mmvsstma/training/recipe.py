@@ -27,6 +27,13 @@ SMALL_ARCH = dict(emb_dim=16, n_layers=2, n_decoder_layers=2, n_heads=4, head_di
 #: the network sizes a command line's ``--model-size`` names
 MODEL_SIZES = {"paper": PAPER_ARCH, "small": SMALL_ARCH, "demo": CPU_ARCH}
 
+#: shrinkage of a Pretrainer's feature whitening with ``whitening="auto"``, per modality
+#: (chosen on the real SEED-IV development sessions, ``benchmarks/README.md``)
+AUTO_WHITENING = {"eeg": 0.1, "eye": 3.0}
+
+#: what a Pretrainer's masked channels are compared with (its ``target``)
+PRETRAIN_TARGETS = ("self", "stimulus", "teacher")
+
 #: EEG feature families a pretraining corpus can be read from (SEED and SEED-IV files hold
 #: both smoothings of the differential entropy; the classifiers always see de_LDS)
 PRETRAIN_FEATURES = ("de_LDS", "de_movingAve")
@@ -39,9 +46,10 @@ RECIPES = {
         pretrain_target="self",
         pretrain_lr=1e-3,
         pretrain_batch_size=64,
-        # whitening of the features (shrinkage 0.1) by how the recordings' trials of the same
-        # film clip differ (when the stimuli are known: recordings of the SEED family)
-        whitening=0.1,
+        # whitening of the features (shrinkage: EEG 0.1, eye 3.0, AUTO_WHITENING) by how the
+        # recordings' trials of the same film clip differ (when the stimuli are known:
+        # recordings of the SEED family)
+        whitening="auto",
         whitening_covariance="auto",
         # the batch normalisations keep their initial statistics after pretraining
         reset_batchnorm=True,
