@@ -150,10 +150,11 @@ def untrained_encoder_rows(root, session, *, ensemble=None, n_train_trials=None,
                                    transform=_per_recording_scaling(modality))
         params = dict(pretrainer_params(), modality=modality, max_epochs=0, scale=False,
                       **(model_kwargs or {}))
+        stimuli = recording_stimuli(train, inp)[0]
         with mne.utils.use_log_level("error"):  # max_epochs=0 is the point here
             members = [Pretrainer(**params, random_state=seed).fit(
-                getattr(inp, modality), groups=inp.trial_ids,
-                stimuli=recording_stimuli(train, inp)[0]) for seed in range(ensemble)]
+                getattr(inp, modality), groups=inp.trial_ids, stimuli=stimuli)
+                for seed in range(ensemble)]
         out = []
         for tr, te in splits:
             probas = []

@@ -171,12 +171,13 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             sfreq=sfreq,
         )
         del n_outputs, n_chans, chs_info, n_times, input_window_seconds, sfreq
+        out_dim = n_bands if target_dim is None else target_dim  # of the reconstruction
         for name, val, low in (
             ("n_bands", n_bands, 1),
             ("emb_dim", emb_dim, 1),
             ("n_layers", n_layers, 1),
             ("n_decoder_layers", n_decoder_layers, 0),
-            ("target_dim", n_bands if target_dim is None else target_dim, 1),
+            ("target_dim", out_dim, 1),
         ):
             check_int(val, f"MVSSTMA: {name}", minimum=low)
         if pool not in _POOLS:
@@ -220,7 +221,7 @@ class MVSSTMA(EEGModuleMixin, nn.Module):
             self.decoder = nn.Sequential(
                 *[HybridBlock(**block_kwargs) for _ in range(n_decoder_layers)]
             )
-            self.reconstruction = nn.Linear(emb_dim, target_dim or n_bands)
+            self.reconstruction = nn.Linear(emb_dim, out_dim)
         else:
             self.mask_token = None
             self.decoder = None

@@ -120,10 +120,10 @@ class ExactResume(Callback):
 
     The checkpoint (one file, written atomically by rank 0) holds the model
     (and a Pretrainer's ``teacher_``), optimizer and learning-rate-scheduler
-    states, the history, the early-stopping state (including the best weights so far) and the random
-    number generator state, so that a fit interrupted after epoch ``k`` and
-    resumed gives the same result as an uninterrupted one, bit for bit on the
-    same device. The window order of every epoch is drawn from
+    states, the history, the early-stopping state (including the best weights
+    so far) and the random number generator state, so that a fit interrupted
+    after epoch ``k`` and resumed gives the same result as an uninterrupted
+    one, bit for bit on the same device. The window order of every epoch is drawn from
     ``random_state`` and the epoch number, not from a running generator.
 
     Parameters
