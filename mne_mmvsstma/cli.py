@@ -377,7 +377,7 @@ def build_parser():
     p.add_argument("--tables", default="1,2,baselines",
                    help="comma-separated among 1,2,3,4,baselines (default 1,2,baselines: "
                         "with the default recipe, six extractors per modality, one real "
-                        "SEED-IV session of 15 recordings took 15 min on 2 CPU cores with "
+                        "SEED-IV session of 15 recordings took 15-17 min on 2 CPU cores with "
                         "--n-jobs 2, the real-data benchmark's extra rows included; one "
                         "process is about 1.5 times slower)")
     p.add_argument("--out-dir", type=Path, default=Path("mmvsstma_protocol"),
