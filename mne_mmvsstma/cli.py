@@ -560,11 +560,16 @@ def cmd_finetune(args):
         random_state=args.seed, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
     )
     save_model(clf, args.out, overwrite=args.overwrite)
-    hist = clf.history[clf.best_epoch_ - 1] if len(clf.history) else {}
+    if clf.best_epoch_ == 0:  # the linear probe alone, or kept by the validation
+        hist = clf.probe_validation_ or {}
+        kept = "the linear probe" + (", no fine-tuned epoch beat it" if hist else "")
+    else:
+        hist = clf.history[clf.best_epoch_ - 1]
+        kept = f"best epoch {clf.best_epoch_}"
     va = hist.get("valid_acc")
     va = "" if va is None else f", validation accuracy on held-out trials {100 * va:.1f}%"
     _print(f"Fine-tuned {fusion or modality} classifier for sub-{args.subject} "
-          f"ses-{args.session} (best epoch {clf.best_epoch_}{va}) -> {args.out}")
+          f"ses-{args.session} ({kept}{va}) -> {args.out}")
     return 0
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mne_mmvsstma.cli import build_parser, main
+from mne_mmvsstma.training import load_model
 
 TINY_EPOCHS = ["--epochs", "2"]
 
@@ -71,7 +72,13 @@ def test_pretrain_finetune_evaluate(seed_iv_root, tmp_path, capsys):
     assert main(["finetune", str(seed_iv_root), "--subject", "1", "--session", "1",
                  "--fusion", "attention", "--pretrained-eeg", str(eeg), "--pretrained-eye",
                  str(eye), "-o", str(clf), *TINY_EPOCHS, *common]) == 0
-    assert "Fine-tuned attention classifier for sub-1 ses-1" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "Fine-tuned attention classifier for sub-1 ses-1" in text
+    # what was kept: a fine-tuned epoch, or the linear probe when none beat it on held-out trials
+    fitted = load_model(clf)
+    kept = (f"(best epoch {fitted.best_epoch_}, validation accuracy" if fitted.best_epoch_
+            else "(the linear probe, no fine-tuned epoch beat it, validation accuracy")
+    assert kept in text
     assert main(["evaluate", str(seed_iv_root), "--model", str(clf), "--subject", "1",
                  "--session", "1", "--train-trials", "8", "-q"]) == 0
     text = capsys.readouterr().out

@@ -326,7 +326,8 @@ def test_early_stopping_restores_the_best_validation_epoch():
     # trial labels unrelated to the class patterns: the fit memorises its trials and the
     # validation loss rises again (well above float32 rounding, unlike a solvable problem)
     y = np.array([1, 2, 0, 0, 1, 2, 2, 0, 1])[groups]
-    clf = EmotionClassifier(**{**FIT, "max_epochs": 12}, lr=0.05, patience=3)
+    # (a random classification layer: a probe start would be the first candidate, see below)
+    clf = EmotionClassifier(**{**FIT, "max_epochs": 12}, lr=0.05, patience=3, probe_C=None)
     clf.fit(eeg, y, groups=groups)
     valid_loss = clf.history[:, "valid_loss"]
     assert clf.best_epoch_ == int(np.argmin(valid_loss)) + 1
@@ -336,6 +337,64 @@ def test_early_stopping_restores_the_best_validation_epoch():
     proba = clf.predict_proba(eeg[valid])
     ce = -np.mean(np.log(proba[np.arange(len(valid)), y[valid]]))
     np.testing.assert_allclose(ce, min(valid_loss), rtol=1e-4)
+
+
+def _batchnorms(module):
+    return [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+def test_fine_tuning_from_the_probe_keeps_the_batchnorm_statistics():
+    eeg, _, y, _ = _data()
+    pre = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg)
+    start = [(m.running_mean.clone(), m.running_var.clone(), m.weight.detach().clone())
+             for m in _batchnorms(pre.encoder_)]
+    assert start
+    kw = dict(pretrained=pre, **{**FIT, "max_epochs": 3}, lr=0.01, train_split=None)
+    frozen = EmotionClassifier(**kw).fit(eeg, y)  # "auto": the layer starts from the probe
+    for (mean, var, weight), m in zip(start, _batchnorms(frozen.module_), strict=True):
+        assert torch.equal(mean, m.running_mean) and torch.equal(var, m.running_var)
+        assert not torch.equal(weight, m.weight.detach())  # scale and shift still learn
+    # a random classification layer (the paper's fine-tuning), or False: the statistics train
+    for extra in (dict(probe_C=None), dict(freeze_batchnorm=False)):
+        moving = EmotionClassifier(**kw, **extra).fit(eeg, y)
+        assert not all(torch.equal(mean, m.running_mean)
+                       for (mean, _, _), m in zip(start, _batchnorms(moving.module_)))
+    with pytest.raises(ValueError, match="freeze_batchnorm"):
+        EmotionClassifier(**kw, freeze_batchnorm="yes").fit(eeg, y)
+
+
+def test_fine_tuning_keeps_the_probe_unless_an_epoch_beats_it_on_held_out_trials(tmp_path):
+    eeg, _, y, groups = _data(n_trials=12)
+    pre = Pretrainer(n_decoder_layers=1, **FIT).fit(eeg)
+    kw = dict(pretrained=pre, scale=False, **{**FIT, "max_epochs": 3}, patience=2)
+    # a learning rate too small to change anything: no epoch beats the probe
+    kept = EmotionClassifier(**kw, lr=1e-12).fit(eeg, y, groups=groups)
+    assert kept.best_epoch_ == 0 and kept.probe_validation_["kept"]
+    assert len(kept.history) == 2  # patience 2: stopped after two epochs without a gain
+    # the probe's validation record, independently: the probe of the other trials alone
+    train, valid = TrialSplit().indices(groups, y)
+    part = EmotionClassifier(**{**kw, "max_epochs": 0}).fit(eeg[train], y[train])
+    proba = part.predict_proba(eeg[valid])
+    ce = -np.mean(np.log(proba[np.arange(len(valid)), y[valid]]))
+    np.testing.assert_allclose(kept.probe_validation_["valid_loss"], ce, rtol=1e-4)
+    assert kept.probe_validation_["valid_acc"] == pytest.approx(
+        np.mean(part.predict(eeg[valid]) == y[valid]))
+    # the kept probe is then fitted on every training trial, as the probe alone would be
+    alone = EmotionClassifier(**{**kw, "max_epochs": 0}).fit(eeg, y, groups=groups)
+    np.testing.assert_allclose(kept.predict_proba(eeg), alone.predict_proba(eeg), atol=1e-5)
+    assert alone.probe_validation_ is None and alone.best_epoch_ == 0  # nothing validated
+    save_model(kept, tmp_path / "kept.pt")
+    loaded = load_model(tmp_path / "kept.pt")
+    assert loaded.best_epoch_ == 0 and loaded.probe_validation_ == kept.probe_validation_
+    # an epoch that beats the probe is kept: a probe regularised to near chance
+    better = EmotionClassifier(**{**kw, "probe_C": 1e-6}, lr=0.01).fit(eeg, y, groups=groups)
+    valid_loss = better.history[:, "valid_loss"]
+    assert not better.probe_validation_["kept"]
+    assert better.best_epoch_ == int(np.argmin(valid_loss)) + 1
+    assert min(valid_loss) < better.probe_validation_["valid_loss"]
+    # without early stopping the last epoch is kept and the probe is not validated
+    last = EmotionClassifier(**{**kw, "patience": None}, lr=1e-12).fit(eeg, y, groups=groups)
+    assert last.best_epoch_ == 3 and last.probe_validation_ is None
 
 
 def test_lr_schedule_and_gradient_clipping(monkeypatch):
@@ -414,6 +473,8 @@ def test_interrupted_and_resumed_fit_equals_uninterrupted(tmp_path, kind):
     resumed = fit(make(checkpoint_dir=ckpt, resume=True))
     assert _epochs(resumed)[:2] == _epochs(first)
     assert _epochs(resumed) == _epochs(full)  # bit for bit
+    # the classifier's probe, the first candidate of its early stopping, is in the checkpoint
+    assert getattr(resumed, "probe_validation_", None) == getattr(full, "probe_validation_", None)
     for va, vb in zip(resumed.module_.state_dict().values(), full.module_.state_dict().values()):
         assert torch.equal(va, vb)
     if kind == "teacher":  # the checkpoint holds the teacher too

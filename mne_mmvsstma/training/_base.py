@@ -269,29 +269,7 @@ class _MVSSTMANet:
         """One pass over ``iterator``; batch losses reach the host once, at the end."""
         if iterator is None:
             return
-        if training:
-            iterator.sampler.set_epoch(len(self.history) - 1)
-        else:
-            self.eval_generator_ = self._generator()
-        losses, sizes, correct = [], [], []
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            losses.append(step["loss"].detach().float())
-            if not training and batch[1] is not None and step["y_pred"].ndim == 2:
-                correct.append((step["y_pred"].argmax(1) == batch[1]).sum())
-            first = next(iter(batch[0].values())) if isinstance(batch[0], dict) else batch[0]
-            sizes.append(len(first))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-        values = torch.stack(losses) if losses else None
-        if values is not None and distributed.is_distributed():
-            # training: the loss of the global batches; validation: every process must see
-            # the same value (batch-norm statistics may differ per process on CPU), or they
-            # would disagree on early stopping
-            values = distributed.all_mean(values)
-            if correct:
-                correct = [distributed.all_mean(torch.stack(correct).float())]
-        values = values.cpu().tolist() if values is not None else []
+        values, sizes, correct = self._run_batches(iterator, training, step_fn, **fit_params)
         batches = self.history[-1]["batches"]
         for entry, value, size in zip(batches[-len(values):], values, sizes):
             entry[prefix + "_loss"] = value
@@ -301,8 +279,42 @@ class _MVSSTMANet:
                 f"{type(self).__name__}: the {prefix} loss became {values[-1]} at epoch "
                 f"{len(self.history)}; lower lr or check the input features")
         self.history.record(prefix + "_batch_count", len(values))
-        if correct:
-            self.history.record(prefix + "_acc", float(torch.stack(correct).sum()) / sum(sizes))
+        if correct is not None:
+            self.history.record(prefix + "_acc", correct / sum(sizes))
+
+    def _run_batches(self, iterator, training, step_fn, notify=True, **fit_params):
+        """Apply ``step_fn`` to every batch: the batch losses, sizes and correct predictions.
+
+        Returns ``(losses, sizes, correct)``: lists of floats and ints, and the
+        number of correctly predicted windows (validation of a classifier) or
+        ``None``. The losses reach the host once, at the end.
+        """
+        if training:
+            iterator.sampler.set_epoch(len(self.history) - 1)
+        else:
+            self.eval_generator_ = self._generator()
+        losses, sizes, correct = [], [], []
+        for batch in iterator:
+            if notify:
+                self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach().float())
+            if not training and batch[1] is not None and step["y_pred"].ndim == 2:
+                correct.append((step["y_pred"].argmax(1) == batch[1]).sum())
+            first = next(iter(batch[0].values())) if isinstance(batch[0], dict) else batch[0]
+            sizes.append(len(first))
+            if notify:
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+        values = torch.stack(losses) if losses else None
+        if values is not None and distributed.is_distributed():
+            # training: the loss of the global batches; validation: every process must see
+            # the same value (batch-norm statistics may differ per process on CPU), or they
+            # would disagree on early stopping
+            values = distributed.all_mean(values)
+            if correct:
+                correct = [distributed.all_mean(torch.stack(correct).float())]
+        values = values.cpu().tolist() if values is not None else []
+        return values, sizes, float(torch.stack(correct).sum()) if correct else None
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):  # noqa: D102
         if epochs is None:
@@ -454,7 +466,12 @@ class _MVSSTMANet:
 
     @property
     def best_epoch_(self):
-        """Epoch whose weights were kept (best validation loss, else the last epoch)."""
+        """Epoch whose weights were kept (best validation loss, else the last epoch).
+
+        0: a classifier's validation kept its linear probe (no fine-tuned epoch).
+        """
+        if (getattr(self, "probe_validation_", None) or {}).get("kept"):
+            return 0
         flags = [h.get("valid_loss_best") for h in self.history]
         best = [i + 1 for i, f in enumerate(flags) if f]
         if best and self.patience is not None:

@@ -241,6 +241,8 @@ class ExactResume(Callback):
             es.dynamic_threshold_ = state["threshold"]
             es.best_epoch_ = state["best_epoch"]
             es.best_model_weights_ = state["best_weights"]
+            if state.get("probe") is not None:  # a classifier's probe, the first candidate
+                net.probe_validation_ = state["probe"]
         sched = self._callback(net, LRScheduler)
         if sched is not None and ck.get("lr_scheduler") is not None:
             sched.lr_scheduler_.load_state_dict(ck["lr_scheduler"])
@@ -257,7 +259,8 @@ class ExactResume(Callback):
         es_state = None
         if es is not None:
             es_state = dict(misses=es.misses_, threshold=float(es.dynamic_threshold_),
-                            best_epoch=es.best_epoch_, best_weights=es.best_model_weights_)
+                            best_epoch=es.best_epoch_, best_weights=es.best_model_weights_,
+                            probe=getattr(net, "probe_validation_", None))
         sched = self._callback(net, LRScheduler)
         ck = dict(
             format=CHECKPOINT_FORMAT,

@@ -55,7 +55,8 @@ _ALLOWED_CLASSES = {
 # fitted attributes stored with an estimator
 MODEL_ATTRS = ("classes_inferred_", "input_shape_", "input_shapes_", "input_stats_", "dataset_",
                "event_id_", "fit_trials_", "ch_names_",
-               "whitening_", "whitening_covariance_", "whitening_shrinkage_")
+               "whitening_", "whitening_covariance_", "whitening_shrinkage_",
+               "probe_validation_")
 _PLAIN = (int, float, str, bool, type(None))
 # estimator parameters that describe the network (stored as the network has them)
 ARCH_KEYS = ("emb_dim", "n_layers", "n_decoder_layers", "n_heads", "head_dim", "drop_prob",
