@@ -324,7 +324,9 @@ def finetune(X, y=None, *, X_eye=None, model=None, modality=None, fusion=None, d
     trials (:class:`~mne_mmvsstma.training.TrialSplit`, one trial per class)
     whenever the trials are known (recordings, Epochs with a ``trial``
     metadata column, ``trial_ids``); otherwise the model trains ``n_epochs``
-    without validation.
+    without validation. Fine-tuning that starts from the linear probe keeps
+    the probe when no epoch beats it on the held-out trials
+    (:class:`~mne_mmvsstma.training.EmotionClassifier`'s ``probe_C``).
 
     Parameters
     ----------
