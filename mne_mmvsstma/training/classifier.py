@@ -491,7 +491,6 @@ class EmotionClassifier(_MVSSTMANet, NeuralNetClassifier):
         if (len(self.history) == 1 and self._probe_started_ and dataset_valid is not None
                 and es is not None):
             # the probe is epoch 0: fine-tuned epochs are kept only when they beat it
-            self._set_training(False)
             losses, sizes, correct = self._run_batches(
                 self.get_iterator(dataset_valid, training=False), False,
                 self.validation_step, notify=False)
